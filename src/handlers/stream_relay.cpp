@@ -1,0 +1,175 @@
+#include "handlers/stream_relay.hpp"
+
+#include <variant>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "api/stream_events.hpp"
+
+namespace cms::handlers {
+
+namespace {
+
+using boost::asio::experimental::awaitable_operators::operator||;
+using Clock = std::chrono::steady_clock;
+
+// One upstream outcome handed from the pump to the forwarder.
+struct RelayItem {
+  std::optional<upstream::StreamEvent> event;
+  std::optional<upstream::UpstreamError> error;
+};
+using RelayChannel =
+    boost::asio::experimental::channel<void(boost::system::error_code, RelayItem)>;
+
+// Writes in one syscall what a burst of upstream events produced, but never holds back an
+// event waiting for more.
+constexpr std::size_t kMaxBatchBytes = 16 * 1024;
+
+Task<void> WaitForever() {
+  net::steady_timer forever{co_await net::this_coro::executor, Clock::time_point::max()};
+  co_await forever.async_wait(kAsTuple);
+}
+
+Task<void> PumpUpstream(upstream::CompletionStream& stream, RelayChannel& channel) {
+  for (;;) {
+    auto next = co_await stream.Next();
+    RelayItem item;
+    bool last = true;
+    if (!next) {
+      item.error = std::move(next.error());
+    } else {
+      last = next->kind == upstream::StreamEvent::Kind::kEnd;
+      item.event = std::move(*next);
+    }
+    auto [ec] = co_await channel.async_send(boost::system::error_code{}, std::move(item), kAsTuple);
+    if (ec || last) break;
+  }
+  // Hand the decision to end the relay to the forwarder: it still has events to write.
+  co_await WaitForever();
+}
+
+// The caller-facing text for a failure after the stream began.
+std::string_view ErrorEventMessage(const upstream::UpstreamError& error) {
+  return error.kind == upstream::UpstreamErrorKind::kTimeout ? "Upstream AI timeout."
+                                                             : "Upstream AI error.";
+}
+
+class Forwarder {
+ public:
+  Forwarder(RelayChannel& channel, http::Exchange& exchange, std::chrono::seconds heartbeat)
+      : channel_(channel), exchange_(exchange), heartbeat_(heartbeat) {}
+
+  Task<RelayReport> Run() {
+    net::steady_timer heartbeat_timer{co_await net::this_coro::executor};
+    while (!finished_) {
+      heartbeat_timer.expires_after(heartbeat_);
+      auto next = co_await (channel_.async_receive(net::use_awaitable) ||
+                            heartbeat_timer.async_wait(net::use_awaitable));
+      if (next.index() == 1) {
+        batch_ = api::HeartbeatComment();
+      } else {
+        Absorb(std::move(std::get<0>(next)));
+        // Take whatever else is already waiting, so a burst leaves in one write.
+        while (!finished_ && batch_.size() < kMaxBatchBytes &&
+               channel_.try_receive([this](boost::system::error_code, RelayItem item) {
+                 Absorb(std::move(item));
+               })) {
+        }
+      }
+      if (!co_await exchange_.WriteEvents(batch_)) {
+        report_.outcome = StreamOutcome::kClientDisconnected;
+        co_return std::move(report_);
+      }
+      batch_.clear();
+    }
+    if (report_.outcome == StreamOutcome::kCompleted) {
+      if (!co_await exchange_.EndEventStream()) {
+        report_.outcome = StreamOutcome::kClientDisconnected;
+      }
+    } else {
+      exchange_.AbortEventStream();
+    }
+    co_return std::move(report_);
+  }
+
+ private:
+  void Absorb(RelayItem item) {
+    if (item.error) {
+      batch_ += api::ErrorEvent(ErrorEventMessage(*item.error));
+      report_.outcome = StreamOutcome::kUpstreamError;
+      report_.error = std::move(item.error);
+      finished_ = true;
+      return;
+    }
+    upstream::StreamEvent& event = *item.event;
+    if (event.kind == upstream::StreamEvent::Kind::kTextDelta) {
+      if (event.text.empty()) return;
+      batch_ += api::TextEvent(event.text);
+      ++report_.chunks;
+      return;
+    }
+    batch_ += api::DoneEvent();
+    report_.outcome = StreamOutcome::kCompleted;
+    report_.completion = std::move(event.completion);
+    finished_ = true;
+  }
+
+  RelayChannel& channel_;
+  http::Exchange& exchange_;
+  const std::chrono::seconds heartbeat_;
+  RelayReport report_;
+  std::string batch_;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+const char* StreamOutcomeName(StreamOutcome outcome) {
+  switch (outcome) {
+    case StreamOutcome::kCompleted:
+      return "completed";
+    case StreamOutcome::kClientDisconnected:
+      return "client_disconnected";
+    case StreamOutcome::kUpstreamError:
+      return "upstream_error";
+  }
+  return "upstream_error";
+}
+
+Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchange& exchange,
+                              RelayOptions options) {
+  RelayChannel channel{co_await net::this_coro::executor, options.buffer_events};
+  Forwarder forwarder{channel, exchange, options.heartbeat};
+  auto ended = co_await (forwarder.Run() || PumpUpstream(upstream, channel) ||
+                         exchange.WaitUntilClientGone());
+  if (ended.index() == 0) co_return std::move(std::get<0>(ended));
+  // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
+  // delivered, and the pump's upstream read is already cancelled.
+  co_return RelayReport{};
+}
+
+Task<RelayReport> ReplayStream(const core::Completion& completion, http::Exchange& exchange,
+                               std::size_t chunk_bytes) {
+  RelayReport report;
+  std::string batch;
+  for (const std::string_view chunk : api::SplitForReplay(completion.content, chunk_bytes)) {
+    batch += api::TextEvent(chunk);
+    ++report.chunks;
+    if (batch.size() >= kMaxBatchBytes) {
+      if (!co_await exchange.WriteEvents(batch)) co_return report;
+      batch.clear();
+    }
+  }
+  batch += api::DoneEvent();
+  if (!co_await exchange.WriteEvents(batch) || !co_await exchange.EndEventStream()) {
+    co_return report;
+  }
+  report.outcome = StreamOutcome::kCompleted;
+  report.completion = completion;
+  co_return report;
+}
+
+}  // namespace cms::handlers

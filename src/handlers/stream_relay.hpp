@@ -1,0 +1,50 @@
+// File: handlers/stream_relay.hpp
+//
+// RelayStream: moves an open upstream stream to the caller as our SSE events (see
+// stream_handler.hpp for the promises). Three branches run together on the connection's
+// thread and the first to finish ends the others:
+//   - the forwarder (writes events, heartbeats, the end or the error event),
+//   - the pump (pulls upstream events into a bounded channel; after the last one it waits to
+//     be cancelled, so only the forwarder or the watcher decides when the relay ends),
+//   - the watcher (returns when the caller disconnects).
+// Ending the pump cancels the upstream read: a departed caller stops the upstream at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+#include "core/completion.hpp"
+#include "http/exchange.hpp"
+#include "upstream/provider.hpp"
+
+namespace cms::handlers {
+
+enum class StreamOutcome { kCompleted, kClientDisconnected, kUpstreamError };
+
+// "completed", "client_disconnected", "upstream_error": the stream_end log's outcome.
+const char* StreamOutcomeName(StreamOutcome outcome);
+
+struct RelayReport {
+  StreamOutcome outcome = StreamOutcome::kClientDisconnected;
+  std::size_t chunks = 0;                       // Text events written to the caller.
+  std::optional<core::Completion> completion;   // Set when kCompleted.
+  std::optional<upstream::UpstreamError> error;  // Set when kUpstreamError.
+};
+
+struct RelayOptions {
+  std::chrono::seconds heartbeat{15};
+  std::size_t buffer_events = 16;
+};
+
+// REQUIRES: exchange.BeginEventStream() succeeded. `upstream` and `exchange` outlive the call
+// (the handler owns both and awaits this at once).
+Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchange& exchange,
+                              RelayOptions options);
+
+// Replays a stored answer as a stream: its text in chunks of at most `chunk_bytes`, then
+// [DONE]. REQUIRES: exchange.BeginEventStream() succeeded.
+Task<RelayReport> ReplayStream(const core::Completion& completion, http::Exchange& exchange,
+                               std::size_t chunk_bytes);
+
+}  // namespace cms::handlers

@@ -1,0 +1,214 @@
+#include "http/exchange.hpp"
+
+#include <array>
+#include <cstdio>
+#include <stdexcept>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/throw_exception.hpp>
+
+#include "http/connection_state.hpp"
+
+namespace cms::http {
+
+void throw_exception_from_error(BodyError error, const boost::source_location& location) {
+  boost::throw_exception(std::runtime_error(error == BodyError::kTooLarge
+                                                ? "request body too large"
+                                                : "request body unreadable"),
+                         location);
+}
+
+Exchange::Exchange(ConnectionState& connection, bhttp::request_parser<bhttp::string_body>& parser,
+                   std::string request_id, Clock::time_point arrived_at)
+    : connection_(connection),
+      parser_(parser),
+      request_id_(std::move(request_id)),
+      arrived_at_(arrived_at) {}
+
+const bhttp::request_header<>& Exchange::Head() const { return parser_.get(); }
+
+std::string_view Exchange::Path() const {
+  const std::string_view target = parser_.get().target();
+  const auto query = target.find('?');
+  return query == std::string_view::npos ? target : target.substr(0, query);
+}
+
+std::string_view Exchange::Header(std::string_view name) const {
+  const auto it = parser_.get().find(name);
+  return it == parser_.get().end() ? std::string_view{} : std::string_view(it->value());
+}
+
+std::size_t Exchange::WorkerIndex() const { return connection_.worker_index; }
+
+Task<boost::system::result<std::string, BodyError>> Exchange::ReadBody() {
+  body_read_ = true;
+  const auto declared = parser_.content_length();
+  if (declared && *declared > connection_.options.max_request_bytes) {
+    // Refuse on the declared length alone: the rest is never buffered.
+    connection_.broken = true;
+    co_return BodyError::kTooLarge;
+  }
+  if (!parser_.is_done()) {
+    if (bhttp::token_list(Header("Expect")).exists("100-continue")) {
+      // The client waits for this before sending the body; we only send it once the request
+      // passed authentication (the handler calls ReadBody after its checks).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      connection_.stream.expires_after(connection_.options.write_timeout);
+      auto [ec, n] = co_await net::async_write(connection_.stream,
+                                               net::buffer(kContinue.data(), kContinue.size()),
+                                               kAsTuple);
+      if (ec) {
+        connection_.broken = true;
+        co_return BodyError::kBroken;
+      }
+    }
+    connection_.stream.expires_after(connection_.options.body_timeout);
+    auto [ec, n] = co_await bhttp::async_read(connection_.stream, connection_.buffer, parser_,
+                                              kAsTuple);
+    if (ec) {
+      connection_.broken = true;
+      co_return ec == bhttp::error::body_limit ? BodyError::kTooLarge : BodyError::kBroken;
+    }
+  }
+  co_return std::move(parser_.get().body());
+}
+
+void Exchange::AddCommonHeaders(bhttp::fields& fields) const {
+  fields.set("X-Request-Id", request_id_);
+  connection_.options.cors.AddResponseHeaders(Header("Origin"), fields);
+}
+
+Task<bool> Exchange::Respond(bhttp::status status, std::string body, HeaderList extra,
+                             std::string_view content_type) {
+  responded_ = true;
+  status_ = static_cast<unsigned>(status);
+  // A body we did not read (refused before reading, or partly read) leaves the connection
+  // unusable for another request.
+  if (!parser_.is_done()) connection_.broken = true;
+  const bool keep_alive = parser_.get().keep_alive() && !close_after_ && !connection_.broken &&
+                          !connection_.draining.load(std::memory_order_relaxed);
+  bhttp::response<bhttp::string_body> response{status, parser_.get().version()};
+  response.set(bhttp::field::content_type, content_type);
+  AddCommonHeaders(response);
+  for (auto& [name, value] : extra) response.set(name, value);
+  response.body() = std::move(body);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  if (!keep_alive) close_after_ = true;
+  connection_.stream.expires_after(connection_.options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write(connection_.stream, response, kAsTuple);
+  if (ec) {
+    connection_.broken = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<bool> Exchange::BeginEventStream(HeaderList extra) {
+  responded_ = true;
+  event_stream_ = true;
+  status_ = 200;
+  if (!parser_.is_done()) connection_.broken = true;
+  // HTTP/1.0 has no chunked framing: the end of the stream is then the end of the connection.
+  chunked_ = parser_.get().version() >= 11;
+  const bool keep_alive = chunked_ && parser_.get().keep_alive() && !close_after_ &&
+                          !connection_.broken &&
+                          !connection_.draining.load(std::memory_order_relaxed);
+  bhttp::response<bhttp::empty_body> response{bhttp::status::ok, parser_.get().version()};
+  response.set(bhttp::field::content_type, "text/event-stream");
+  response.set(bhttp::field::cache_control, "no-cache");
+  response.set("X-Accel-Buffering", "no");
+  AddCommonHeaders(response);
+  for (auto& [name, value] : extra) response.set(name, value);
+  response.keep_alive(keep_alive);
+  if (chunked_) response.chunked(true);
+  if (!keep_alive) close_after_ = true;
+  bhttp::response_serializer<bhttp::empty_body> serializer{response};
+  connection_.stream.expires_after(connection_.options.write_timeout);
+  auto [ec, n] = co_await bhttp::async_write_header(connection_.stream, serializer, kAsTuple);
+  if (ec) {
+    connection_.broken = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<bool> Exchange::WriteEvents(std::string_view events) {
+  if (events.empty()) co_return !connection_.broken;
+  if (connection_.broken) co_return false;
+  std::array<char, 20> size_line{};
+  const int size_length =
+      chunked_ ? std::snprintf(size_line.data(), size_line.size(), "%zx\r\n", events.size()) : 0;
+  const std::array<net::const_buffer, 3> buffers{
+      net::buffer(size_line.data(), static_cast<std::size_t>(size_length)),
+      net::buffer(events.data(), events.size()),
+      net::buffer("\r\n", chunked_ ? 2 : 0)};
+  connection_.stream.expires_after(connection_.options.write_timeout);
+  auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
+  if (ec) {
+    connection_.broken = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+Task<bool> Exchange::EndEventStream() {
+  if (connection_.broken) co_return false;
+  if (!chunked_) {
+    close_after_ = true;
+    co_return true;
+  }
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  connection_.stream.expires_after(connection_.options.write_timeout);
+  auto [ec, n] = co_await net::async_write(
+      connection_.stream, net::buffer(kLastChunk.data(), kLastChunk.size()), kAsTuple);
+  if (ec) {
+    connection_.broken = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+void Exchange::AbortEventStream() {
+  // No terminating chunk: the client's HTTP layer reports an incomplete body, in addition to
+  // the error event it already received.
+  connection_.broken = true;
+  close_after_ = true;
+  boost::system::error_code ignored;
+  connection_.stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+}
+
+Task<void> Exchange::WaitUntilClientGone() {
+  auto& socket = connection_.stream.socket();
+  for (;;) {
+    auto [ec] = co_await socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple);
+    if (ec == net::error::operation_aborted) {
+      // Cancelled by our caller (its other branch finished) or the socket was closed by a
+      // drain past its grace: either way, stop watching.
+      co_return;
+    }
+    if (ec) co_return;  // The connection broke: the client is gone.
+    std::array<char, 1> probe{};
+    boost::system::error_code mode_error;
+    boost::system::error_code peek_error;
+    socket.non_blocking(true, mode_error);
+    const std::size_t n =
+        socket.receive(net::buffer(probe), net::socket_base::message_peek, peek_error);
+    socket.non_blocking(false, mode_error);
+    if (peek_error == net::error::would_block || peek_error == net::error::try_again) continue;
+    if (peek_error || n == 0) co_return;  // EOF or reset: gone.
+    // The client sent more bytes (a pipelined request) while we answer: it is still there,
+    // and the socket stays readable, so stop polling and wait for our caller to cancel us.
+    net::steady_timer forever{socket.get_executor(), Clock::time_point::max()};
+    co_await forever.async_wait(kAsTuple);
+    co_return;
+  }
+}
+
+}  // namespace cms::http

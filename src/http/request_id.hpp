@@ -1,0 +1,21 @@
+// File: http/request_id.hpp
+//
+// Request ids (CONTRACT.md section 8): an incoming X-Request-Id matching
+// [A-Za-z0-9._:-]{1,128} is kept, anything else is replaced by a fresh UUIDv4.
+// Thread-safe: no state (randomness comes from OpenSSL's thread-safe generator).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace cms::http {
+
+[[nodiscard]] bool IsValidRequestId(std::string_view candidate);
+
+// A random (version 4) UUID in its canonical 36-character form.
+[[nodiscard]] std::string NewRequestId();
+
+// `incoming` when it is valid, else a new UUIDv4.
+[[nodiscard]] std::string SettleRequestId(std::string_view incoming);
+
+}  // namespace cms::http
