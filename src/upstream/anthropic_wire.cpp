@@ -1,0 +1,339 @@
+#include "upstream/anthropic_wire.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+
+namespace cms::upstream {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t kLogSnippetBytes = 256;
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run_start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
+    // Copy the run of bytes that need no escaping in one append.
+    out.append(text.substr(run_start, i - run_start));
+    run_start = i + 1;
+    switch (byte) {
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
+      case '\b':
+        out.append("\\b");
+        break;
+      case '\f':
+        out.append("\\f");
+        break;
+      default:
+        out.append("\\u00");
+        out.push_back(kHex[byte >> 4]);
+        out.push_back(kHex[byte & 0xF]);
+    }
+  }
+  out.append(text.substr(run_start));
+  out.push_back('"');
+}
+
+template <class Number>
+void AppendNumber(std::string& out, Number number) {
+  char buffer[64];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), number);
+  if (ec != std::errc()) throw std::logic_error("number does not fit its buffer");
+  out.append(buffer, end);
+}
+
+// A prefix of `body` safe to log: bounded, and never cut inside a UTF-8 sequence.
+std::string LogSnippet(std::string_view body) {
+  if (body.size() <= kLogSnippetBytes) return std::string(body);
+  std::size_t cut = kLogSnippetBytes;
+  while (cut > 0 && (static_cast<unsigned char>(body[cut]) & 0xC0) == 0x80) --cut;
+  std::string snippet(body.substr(0, cut));
+  snippet.append("...");
+  return snippet;
+}
+
+UpstreamError Malformed(int status, std::string log_message) {
+  return UpstreamError{UpstreamErrorKind::kUnavailable, status, {}, std::nullopt,
+                       std::move(log_message)};
+}
+
+// Parses `text` as a JSON object; nullopt when it is not JSON or not an object.
+std::optional<json::object> ParseObject(std::string_view text) {
+  boost::system::error_code ec;
+  json::value root = json::parse(text, ec);
+  if (ec || !root.is_object()) return std::nullopt;
+  return std::move(root.get_object());
+}
+
+// Reads an optional string member: absent or null leave `out` unchanged. False on any other
+// type.
+bool ReadOptionalString(const json::object& object, std::string_view key, std::string& out) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return true;
+  const json::string* text = value->if_string();
+  if (text == nullptr) return false;
+  out.assign(text->data(), text->size());
+  return true;
+}
+
+// Reads an optional integer counter: absent or null leave `out` unchanged. False on any
+// other type or a value outside int64.
+bool ReadOptionalCounter(const json::object& object, std::string_view key, std::int64_t& out) {
+  const json::value* value = object.if_contains(key);
+  if (value == nullptr || value->is_null()) return true;
+  if (const std::int64_t* number = value->if_int64()) {
+    out = *number;
+    return true;
+  }
+  if (const std::uint64_t* number = value->if_uint64()) {
+    if (*number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      return false;
+    }
+    out = static_cast<std::int64_t>(*number);
+    return true;
+  }
+  return false;
+}
+
+// Overwrites the counters present in `usage_value` (an object, null or absent), keeping the
+// others: the rule for both a whole Message and a stream's cumulative message_delta.
+bool MergeUsage(const json::value* usage_value, core::Usage& usage) {
+  if (usage_value == nullptr || usage_value->is_null()) return true;
+  const json::object* object = usage_value->if_object();
+  if (object == nullptr) return false;
+  return ReadOptionalCounter(*object, "input_tokens", usage.input_tokens) &&
+         ReadOptionalCounter(*object, "output_tokens", usage.output_tokens) &&
+         ReadOptionalCounter(*object, "cache_creation_input_tokens",
+                             usage.cache_creation_input_tokens) &&
+         ReadOptionalCounter(*object, "cache_read_input_tokens", usage.cache_read_input_tokens);
+}
+
+// The text a content block contributes: its `text` when it is a text block, else nothing.
+// False when a text block's text is not a string.
+bool AppendTextBlock(const json::value& block_value, std::string& out) {
+  const json::object* block = block_value.if_object();
+  if (block == nullptr) return false;
+  const json::value* type = block->if_contains("type");
+  if (type == nullptr || !type->is_string() || type->get_string() != "text") return true;
+  const json::value* text = block->if_contains("text");
+  if (text == nullptr || !text->is_string()) return false;
+  out.append(text->get_string().data(), text->get_string().size());
+  return true;
+}
+
+std::size_t EstimateBodyBytes(const core::CompletionRequest& request) {
+  std::size_t bytes = 192 + request.model.size();
+  if (request.system) bytes += request.system->size() + 96;
+  for (const core::Message& message : request.messages) bytes += message.content.size() + 40;
+  return bytes;
+}
+
+}  // namespace
+
+std::string BuildMessagesBody(const core::CompletionRequest& request, bool stream) {
+  if (request.temperature && !std::isfinite(*request.temperature)) {
+    throw std::invalid_argument("temperature must be finite");
+  }
+  std::string body;
+  body.reserve(EstimateBodyBytes(request));
+  body.append(R"({"model":)");
+  AppendJsonString(body, request.model);
+  body.append(R"(,"max_tokens":)");
+  AppendNumber(body, request.max_tokens);
+  if (request.system) {
+    body.append(R"(,"system":)");
+    if (request.cache_system) {
+      body.append(R"([{"type":"text","text":)");
+      AppendJsonString(body, *request.system);
+      body.append(R"(,"cache_control":{"type":"ephemeral"}}])");
+    } else {
+      AppendJsonString(body, *request.system);
+    }
+  }
+  body.append(R"(,"messages":[)");
+  bool first = true;
+  for (const core::Message& message : request.messages) {
+    if (!first) body.push_back(',');
+    first = false;
+    body.append(R"({"role":")");
+    body.append(core::RoleName(message.role));
+    body.append(R"(","content":)");
+    AppendJsonString(body, message.content);
+    body.push_back('}');
+  }
+  body.push_back(']');
+  if (request.temperature) {
+    body.append(R"(,"temperature":)");
+    AppendNumber(body, *request.temperature);
+  }
+  if (stream) body.append(R"(,"stream":true)");
+  body.push_back('}');
+  return body;
+}
+
+UpstreamResult<core::Completion> ParseMessageResponse(std::string_view body) {
+  constexpr int kStatus = 200;
+  std::optional<json::object> root = ParseObject(body);
+  if (!root) return Malformed(kStatus, "response body is not a JSON object");
+  const json::value* content = root->if_contains("content");
+  if (content == nullptr || !content->is_array()) {
+    return Malformed(kStatus, "response has no content array");
+  }
+  core::Completion completion;
+  for (const json::value& block : content->get_array()) {
+    if (!AppendTextBlock(block, completion.content)) {
+      return Malformed(kStatus, "response has a malformed content block");
+    }
+  }
+  if (!ReadOptionalString(*root, "model", completion.model) ||
+      !ReadOptionalString(*root, "stop_reason", completion.stop_reason)) {
+    return Malformed(kStatus, "response model or stop_reason is not a string");
+  }
+  if (!MergeUsage(root->if_contains("usage"), completion.usage)) {
+    return Malformed(kStatus, "response usage is malformed");
+  }
+  return completion;
+}
+
+UpstreamError ParseErrorResponse(int status, std::string_view body,
+                                 std::optional<std::string> retry_after) {
+  UpstreamError error{KindForStatus(status), status, {}, std::move(retry_after), {}};
+  const std::optional<json::object> root = ParseObject(body);
+  const json::object* envelope = nullptr;
+  if (root) {
+    if (const json::value* inner = root->if_contains("error")) envelope = inner->if_object();
+  }
+  if (envelope == nullptr) {
+    error.log_message =
+        body.empty() ? std::string("empty error body") : "non-JSON error body: " + LogSnippet(body);
+    return error;
+  }
+  std::string message;
+  if (!ReadOptionalString(*envelope, "type", error.error_type)) error.error_type.clear();
+  if (!ReadOptionalString(*envelope, "message", message)) message.clear();
+  error.log_message = LogSnippet(message);
+  return error;
+}
+
+std::optional<std::string> RetryAfterFromHeaders(std::optional<std::string_view> retry_after,
+                                                 std::optional<std::string_view> retry_after_ms) {
+  if (retry_after) return std::string(*retry_after);
+  if (!retry_after_ms) return std::nullopt;
+  const std::string_view text = *retry_after_ms;
+  double milliseconds = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), milliseconds);
+  // A day is far beyond any sensible delay; larger values are nonsense, not advice.
+  constexpr double kMaxMilliseconds = 86'400'000.0;
+  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(milliseconds) ||
+      milliseconds < 0 || milliseconds > kMaxMilliseconds) {
+    return std::nullopt;
+  }
+  const auto seconds = static_cast<std::int64_t>(std::ceil(milliseconds / 1000.0));
+  return std::to_string(seconds);
+}
+
+UpstreamResult<std::string> StreamAccumulator::Apply(const SseEvent& event) {
+  constexpr int kStatus = 0;  // The HTTP status was 200; an event has none of its own.
+  const std::string_view name = event.event;
+  const bool known = name == "message_start" || name == "content_block_start" ||
+                     name == "content_block_delta" || name == "content_block_stop" ||
+                     name == "message_delta" || name == "message_stop" || name == "error";
+  if (!known) return std::string();  // `ping` and event types added after this code.
+
+  std::optional<json::object> data = ParseObject(event.data);
+  if (name == "error") {
+    UpstreamError error = Malformed(kStatus, "stream error event");
+    if (data) {
+      if (const json::value* inner = data->if_contains("error")) {
+        if (const json::object* envelope = inner->if_object()) {
+          std::string message;
+          if (!ReadOptionalString(*envelope, "type", error.error_type)) error.error_type.clear();
+          if (ReadOptionalString(*envelope, "message", message) && !message.empty()) {
+            error.log_message = "stream error event: " + LogSnippet(message);
+          }
+        }
+      }
+    }
+    return error;
+  }
+  if (!data) return Malformed(kStatus, "stream event " + std::string(name) + " is not JSON");
+
+  if (name == "message_start") {
+    if (started_) return Malformed(kStatus, "second message_start");
+    started_ = true;
+    const json::value* message = data->if_contains("message");
+    if (message == nullptr || !message->is_object()) {
+      return Malformed(kStatus, "message_start has no message");
+    }
+    const json::object& fields = message->get_object();
+    if (!ReadOptionalString(fields, "model", completion_.model) ||
+        !MergeUsage(fields.if_contains("usage"), completion_.usage)) {
+      return Malformed(kStatus, "message_start has a malformed model or usage");
+    }
+    return std::string();
+  }
+  if (!started_) return Malformed(kStatus, std::string(name) + " before message_start");
+
+  std::string text;
+  if (name == "content_block_start") {
+    const json::value* block = data->if_contains("content_block");
+    if (block == nullptr || !AppendTextBlock(*block, text)) {
+      return Malformed(kStatus, "content_block_start has a malformed content_block");
+    }
+  } else if (name == "content_block_delta") {
+    const json::value* delta_value = data->if_contains("delta");
+    const json::object* delta = delta_value ? delta_value->if_object() : nullptr;
+    if (delta == nullptr) return Malformed(kStatus, "content_block_delta has no delta");
+    const json::value* type = delta->if_contains("type");
+    if (type != nullptr && type->is_string() && type->get_string() == "text_delta") {
+      const json::value* piece = delta->if_contains("text");
+      if (piece == nullptr || !piece->is_string()) {
+        return Malformed(kStatus, "text_delta has no text");
+      }
+      text.assign(piece->get_string().data(), piece->get_string().size());
+    }
+    // input_json_delta, thinking_delta, signature_delta, citations_delta: not answer text.
+  } else if (name == "message_delta") {
+    if (const json::value* delta_value = data->if_contains("delta")) {
+      const json::object* delta = delta_value->if_object();
+      if (delta == nullptr || !ReadOptionalString(*delta, "stop_reason", completion_.stop_reason)) {
+        return Malformed(kStatus, "message_delta has a malformed delta");
+      }
+    }
+    if (!MergeUsage(data->if_contains("usage"), completion_.usage)) {
+      return Malformed(kStatus, "message_delta has malformed usage");
+    }
+  } else if (name == "message_stop") {
+    done_ = true;
+  }
+  completion_.content.append(text);
+  return text;
+}
+
+}  // namespace cms::upstream

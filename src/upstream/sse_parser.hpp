@@ -1,0 +1,75 @@
+// File: upstream/sse_parser.hpp
+//
+// SseParser: an incremental decoder of a `text/event-stream` body (the WHATWG grammar, as the
+// official Anthropic SDK decoders accept it). Feed it bytes exactly as they come off the
+// socket, split anywhere (inside a line, a `\r\n` pair or a UTF-8 sequence), and pull the
+// complete events:
+//
+//   SseParser parser;
+//   parser.Feed(bytes);
+//   while (std::optional<SseEvent> event = parser.Next()) Handle(*event);
+//   if (parser.Overflowed()) Fail();
+//
+// Grammar handled: lines end in `\n`, `\r\n` or a lone `\r`; a blank line ends an event; a
+// line starting with `:` is a comment; `field:value` strips one optional space after the
+// colon; several `data:` lines are joined with `\n`; `id`, `retry` and unknown fields are
+// ignored. An event with neither an `event:` nor a `data:` line is not reported.
+//
+// Bounds: an event whose buffered size (name + data + the line being read) exceeds
+// `max_event_bytes` puts the parser in the overflowed state: it reports the events completed
+// before, then nothing more, and ignores further input. Buffering never grows past the bound
+// plus the size of one Feed() call.
+//
+// Thread safety: none; one parser belongs to one stream. The parser copies what it keeps, so
+// the bytes passed to Feed() need not outlive the call.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace cms::upstream {
+
+struct SseEvent {
+  std::string event;  // The `event:` name; empty when the event had none.
+  std::string data;   // The `data:` lines joined with `\n`.
+
+  bool operator==(const SseEvent&) const = default;
+};
+
+class SseParser {
+ public:
+  static constexpr std::size_t kDefaultMaxEventBytes = 1024 * 1024;
+
+  explicit SseParser(std::size_t max_event_bytes = kDefaultMaxEventBytes);
+
+  // Consumes the next bytes of the stream. Ignored once Overflowed().
+  void Feed(std::string_view bytes);
+
+  // The oldest complete event not yet pulled, or nullopt when none is complete yet.
+  [[nodiscard]] std::optional<SseEvent> Next();
+
+  // True once an event exceeded the size bound; the stream cannot be decoded further.
+  [[nodiscard]] bool Overflowed() const { return overflowed_; }
+
+ private:
+  void AppendToLine(std::string_view piece);
+  void ProcessLine();
+  void DispatchEvent();
+  [[nodiscard]] std::size_t PendingBytes() const;
+
+  // Constant after construction.
+  const std::size_t max_event_bytes_;
+
+  std::string line_;         // The current, unterminated line.
+  bool skip_next_lf_ = false;  // The last line ended in `\r`: a leading `\n` belongs to it.
+  std::string event_name_;   // Fields of the event being built.
+  std::string data_;
+  bool has_data_ = false;
+  std::deque<SseEvent> ready_;  // Complete events, oldest first.
+  bool overflowed_ = false;
+};
+
+}  // namespace cms::upstream
