@@ -1,6 +1,8 @@
 #include "api/json_escape.hpp"
 
 #include <array>
+#include <cstdint>
+#include <cstring>
 
 namespace cms::api {
 namespace {
@@ -22,12 +24,33 @@ constexpr std::array<char, 256> MakeEscapeTable() {
 constexpr std::array<char, 256> kEscape = MakeEscapeTable();
 constexpr char kHexDigits[] = "0123456789abcdef";
 
+// True when one of the eight bytes of `word` is below 0x20, '"' or '\\' (the classic
+// "has a byte less than n" / "has a zero byte" tests; exact as to whether one exists).
+bool MayNeedEscape(std::uint64_t word) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t quote = word ^ (kOnes * '"');
+  const std::uint64_t backslash = word ^ (kOnes * '\\');
+  const std::uint64_t control = (word - kOnes * 0x20) & ~word;
+  const std::uint64_t has_quote = (quote - kOnes) & ~quote;
+  const std::uint64_t has_backslash = (backslash - kOnes) & ~backslash;
+  return ((control | has_quote | has_backslash) & kHigh) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
   std::size_t run_start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
+    // Model output is mostly plain text: skip eight clean bytes per step.
+    while (text.size() - i >= 8) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (MayNeedEscape(word)) break;
+      i += 8;
+    }
+    if (i == text.size()) break;
     const auto byte = static_cast<unsigned char>(text[i]);
     const char escape = kEscape[byte];
     if (escape == 0) continue;

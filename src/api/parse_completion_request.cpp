@@ -22,8 +22,6 @@ constexpr std::string_view kMsgMissing = "Field required";
 constexpr std::string_view kMsgListType = "Input should be a valid list";
 constexpr std::string_view kMsgRoleLiteral = "Input should be 'user' or 'assistant'";
 constexpr std::string_view kMsgStringType = "Input should be a valid string";
-constexpr std::string_view kMsgStringUnicode =
-    "Input should be a valid string, unable to parse raw data as a unicode string";
 constexpr std::string_view kMsgIntType = "Input should be a valid integer";
 constexpr std::string_view kMsgIntFromFloat =
     "Input should be a valid integer, got a number with a fractional part";
@@ -63,21 +61,14 @@ bool IsNullOrAbsent(const JsonNode* node) {
   return node == nullptr || node->kind == JsonKind::kNull;
 }
 
-// pydantic's min_length/max_length for str, in code points. The byte length settles most
-// cases without decoding: a string has at most as many code points as bytes, and at least
-// a quarter as many. Returns false when an issue was reported.
+// pydantic's min_length/max_length for str, in code points. A string has at most as many
+// code points as bytes, so short strings are settled by their size alone. Returns false
+// when an issue was reported.
 bool CheckStringLength(const std::string& text, std::size_t min_chars, std::size_t max_chars,
                        const Loc& loc, Issues& issues) {
-  std::size_t chars = text.size();
-  if (text.size() > max_chars) {
-    const std::optional<std::size_t> counted = CountCodePoints(text);
-    if (!counted) {
-      // Unreachable for parsed JSON (the parser rejects invalid UTF-8), kept as a guard.
-      Report(issues, "string_unicode", loc, kMsgStringUnicode);
-      return false;
-    }
-    chars = *counted;
-  }
+  // The strict parser has validated the UTF-8 already, so counting needs no decoding.
+  const std::size_t chars =
+      text.size() > max_chars ? CountCodePointsOfValidUtf8(text) : text.size();
   if (chars < min_chars) {
     Report(issues, "string_too_short", loc,
            "String should have at least " + Decimal(min_chars) +

@@ -12,6 +12,9 @@
 //   if (!parsed) return ValidationErrorReply(parsed.error(), request_id);  // 422
 //   core::CompletionRequest request = std::move(*parsed);
 //
+// (boost::system::result::error() returns the vector by value: bind it to a value, never
+// to a reference, if it is kept beyond one expression.)
+//
 // Thread safety: pure function. Cost: one strict parse of the body, plus one code point
 // count per string whose byte length alone cannot settle its length rule. Kept strings
 // are unescaped once into std::string and moved into the result, never copied again.

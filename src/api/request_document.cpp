@@ -39,12 +39,14 @@ bool Contains(const std::array<std::string_view, N>& names, std::string_view key
 // are not kept get a null slot and are only checked for syntax.
 class DocumentBuilder {
  public:
+  JsonNode TakeRoot() { return std::move(root_); }
+
+  // The names below are fixed by Boost.JSON's basic_parser handler concept.
+  // NOLINTBEGIN(readability-identifier-naming)
   static constexpr std::size_t max_array_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_object_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
   static constexpr std::size_t max_key_size = static_cast<std::size_t>(-1);
-
-  JsonNode TakeRoot() { return std::move(root_); }
 
   bool on_document_begin(error_code&) { return true; }
   bool on_document_end(error_code&) { return true; }
@@ -101,6 +103,7 @@ class DocumentBuilder {
   // Comments are disabled in the parse options; these only satisfy the handler concept.
   bool on_comment_part(JsonStringView, error_code&) { return true; }
   bool on_comment(JsonStringView, error_code&) { return true; }
+  // NOLINTEND(readability-identifier-naming)
 
  private:
   struct Frame {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 
 #include "app/termination_signal.hpp"
-#include "cache/memory_cache.hpp"
+#include "cache/make_response_cache.hpp"
 #include "limits/memory_limiter.hpp"
 #include "simulator/simulator.hpp"
 #include "store/static_key_store.hpp"
@@ -70,10 +70,11 @@ App::App(config::Settings settings)
       handler_settings_(MakeHandlerSettings(settings_)) {
   if (settings_.use_simulator) StartBuiltInSimulator();
 
-  cache_ = std::make_unique<cache::MemoryCache>(cache::MemoryCacheOptions{
-      .ttl = settings_.cache_ttl,
-      .max_entries = settings_.cache_max_entries,
-      .max_bytes = settings_.cache_max_bytes});
+  cache_ = cache::MakeResponseCache(cache::CacheSettings{
+      .backend = cache::CacheSettings::Backend::kMemory,
+      .memory = {.ttl = settings_.cache_ttl,
+                 .max_entries = settings_.cache_max_entries,
+                 .max_bytes = settings_.cache_max_bytes}});
   key_store_ = std::make_unique<store::StaticKeyStore>(settings_.service_api_keys);
   limiter_ = std::make_unique<limits::MemoryLimiter>(limits::MemoryLimiterOptions{
       .requests_per_minute = static_cast<std::uint32_t>(settings_.rate_limit_per_minute),
@@ -132,7 +133,7 @@ void App::StartBuiltInSimulator() {
 
 void App::StartCacheSweeper() {
   if (settings_.cache_ttl.count() == 0) return;
-  net::co_spawn(workers_.Context(0), cache_->RunSweeper(kCacheSweepInterval),
+  net::co_spawn(workers_.Context(0), cache::RunCacheMaintenance(*cache_, kCacheSweepInterval),
                 net::bind_cancellation_slot(stop_sweeper_.slot(), net::detached));
 }
 

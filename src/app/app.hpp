@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "config/settings.hpp"
+#include "cache/response_cache.hpp"
 #include "core/worker_pool.hpp"
 #include "handlers/completions_handler.hpp"
 #include "handlers/handler_context.hpp"
@@ -26,9 +27,6 @@
 
 namespace cms::simulator {
 class Simulator;
-}
-namespace cms::cache {
-class MemoryCache;
 }
 namespace cms::store {
 class StaticKeyStore;
@@ -66,7 +64,7 @@ class App {
   std::string upstream_base_url_;
   std::string upstream_api_key_;
 
-  std::unique_ptr<cache::MemoryCache> cache_;
+  std::unique_ptr<cache::ResponseCache> cache_;
   std::unique_ptr<store::StaticKeyStore> key_store_;
   std::unique_ptr<limits::MemoryLimiter> limiter_;
   std::unique_ptr<upstream::Provider> provider_;

@@ -22,6 +22,7 @@ namespace {
 // where str(s) = u64(byte length) bytes. Fixed widths and length prefixes make it
 // prefix-free, hence injective.
 constexpr std::string_view kFormatVersion = "cms.cache_key.v1";
+constexpr std::size_t kSha256Bytes = 32;
 
 struct MdContextDeleter {
   void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
@@ -60,13 +61,13 @@ class Sha256Writer {
   [[nodiscard]] CacheKey FinishHex() {
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
-    if (EVP_DigestFinal_ex(context_.get(), digest.data(), &length) != 1 || length != 32) {
+    if (EVP_DigestFinal_ex(context_.get(), digest.data(), &length) != 1 || length != kSha256Bytes) {
       throw std::runtime_error("cache key: SHA-256 final failed");
     }
     constexpr std::string_view kHex = "0123456789abcdef";
     CacheKey hex;
-    hex.reserve(2 * length);
-    for (unsigned int i = 0; i < length; ++i) {
+    hex.reserve(2 * kSha256Bytes);
+    for (std::size_t i = 0; i < kSha256Bytes; ++i) {
       hex.push_back(kHex[digest[i] >> 4U]);
       hex.push_back(kHex[digest[i] & 0x0fU]);
     }

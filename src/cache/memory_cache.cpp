@@ -29,8 +29,12 @@ struct Entry {
   ExpiryList::iterator expiry_position;  // This entry's node in Shard::by_expiry.
 };
 
+// Small bounds split sixteen ways would leave shards that hold almost nothing (or no entry
+// at all), so every shard keeps at least one entry and kMinShardBytes.
 std::size_t ShardCount(const MemoryCacheOptions& options) {
-  return std::clamp<std::size_t>(options.shards, 1, std::max<std::size_t>(options.max_entries, 1));
+  const std::size_t most = std::max<std::size_t>(
+      1, std::min(options.max_entries, options.max_bytes / MemoryCache::kMinShardBytes));
+  return std::clamp<std::size_t>(options.shards, 1, most);
 }
 
 }  // namespace
@@ -154,13 +158,17 @@ void MemoryCache::Put(const CacheKey& key, CachedCompletion value) {
   }
   const std::size_t entry_bytes = EntryBytes(key, *value);
   Shard& shard = ShardFor(key);
-  const TimePoint now = clock_.Now();
+  // Copy the key before taking the lock; stamp the expiry under it.
   Entry entry{.key = key,
               .value = std::move(value),
-              .expires_at = now + ttl_,
+              .expires_at = {},
               .bytes = entry_bytes,
               .expiry_position = {}};
   const std::lock_guard lock(shard.mutex);
+  // Read under the lock, so a shard's entries are stamped in the order they are inserted
+  // and by_expiry stays sorted even when threads race to store.
+  const TimePoint now = clock_.Now();
+  entry.expires_at = now + ttl_;
   if (const auto found = shard.index.find(std::string_view(key)); found != shard.index.end()) {
     shard.Erase(found->second);
   }

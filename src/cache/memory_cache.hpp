@@ -14,7 +14,8 @@
 //   timer), so memory is given back without waiting for reads.
 // - Sharded: keys are spread by hash over `shards` partitions, each with its own mutex, LRU
 //   order and bounds of max_entries / shards entries and max_bytes / shards bytes (rounded
-//   down, so the totals never exceed the configured bounds). LRU is therefore per shard: a
+//   down, so the totals never exceed the configured bounds; with the defaults, 625 entries
+//   and 16 MiB per shard). LRU is therefore per shard: a
 //   shard that receives more keys than its share evicts before the cache as a whole is full.
 //   Set shards = 1 for one exact LRU (tests, tiny caches).
 // - An entry's size is its key, content, model and stop_reason bytes plus
@@ -52,7 +53,8 @@ struct MemoryCacheOptions {
   // Most bytes held at once, over all shards, as counted by EntryBytes (CACHE_MAX_BYTES).
   std::size_t max_bytes = std::size_t{256} * 1024 * 1024;
   // Independently locked partitions. More shards lower contention between I/O threads;
-  // fewer make eviction closer to one global LRU. Clamped to [1, max_entries].
+  // fewer make eviction closer to one global LRU. Lowered so each shard gets at least one
+  // entry and MemoryCache::kMinShardBytes (small caches are one exact LRU); at least 1.
   std::size_t shards = 16;
 };
 
@@ -61,6 +63,8 @@ class MemoryCache final : public ResponseCache {
   // Counted per entry on top of its strings: list and hash nodes, the shared Completion and
   // its control block, the expiry and size fields. An estimate for 64-bit libstdc++.
   static constexpr std::size_t kEntryOverheadBytes = 256;
+  // The smallest byte bound a shard is given (see MemoryCacheOptions::shards).
+  static constexpr std::size_t kMinShardBytes = std::size_t{1} << 20;
 
   // Counters since construction, for metrics. Each shard is read under its own lock, so a
   // snapshot taken during traffic is consistent per shard, not across shards.

@@ -62,7 +62,10 @@ class Forwarder {
   Forwarder(RelayChannel& channel, http::Exchange& exchange, std::chrono::seconds heartbeat)
       : channel_(channel), exchange_(exchange), heartbeat_(heartbeat) {}
 
-  Task<RelayReport> Run() {
+  // What was delivered so far; complete once Run() has returned.
+  RelayReport TakeReport() { return std::move(report_); }
+
+  Task<void> Run() {
     net::steady_timer heartbeat_timer{co_await net::this_coro::executor};
     while (!finished_) {
       heartbeat_timer.expires_after(heartbeat_);
@@ -81,7 +84,7 @@ class Forwarder {
       }
       if (!co_await exchange_.WriteEvents(batch_)) {
         report_.outcome = StreamOutcome::kClientDisconnected;
-        co_return std::move(report_);
+        co_return;
       }
       batch_.clear();
     }
@@ -92,7 +95,6 @@ class Forwarder {
     } else {
       exchange_.AbortEventStream();
     }
-    co_return std::move(report_);
   }
 
  private:
@@ -145,10 +147,14 @@ Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchan
   Forwarder forwarder{channel, exchange, options.heartbeat};
   auto ended = co_await (forwarder.Run() || PumpUpstream(upstream, channel) ||
                          exchange.WaitUntilClientGone());
-  if (ended.index() == 0) co_return std::move(std::get<0>(ended));
-  // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
-  // delivered, and the pump's upstream read is already cancelled.
-  co_return RelayReport{};
+  RelayReport report = forwarder.TakeReport();
+  if (ended.index() != 0) {
+    // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
+    // delivered, and the pump's upstream read is already cancelled.
+    report.outcome = StreamOutcome::kClientDisconnected;
+    report.completion.reset();
+  }
+  co_return report;
 }
 
 Task<RelayReport> ReplayStream(const core::Completion& completion, http::Exchange& exchange,

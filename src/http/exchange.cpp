@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -184,10 +185,17 @@ void Exchange::AbortEventStream() {
   connection_.stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
 }
 
+bool Exchange::ServerTerminating() const { return connection_.terminating; }
+
 Task<void> Exchange::WaitUntilClientGone() {
+  using boost::asio::experimental::awaitable_operators::operator||;
   auto& socket = connection_.stream.socket();
   for (;;) {
-    auto [ec] = co_await socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple);
+    if (connection_.terminating) co_return;
+    auto woken = co_await (socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple) ||
+                           connection_.terminate_signal.async_wait(kAsTuple));
+    if (woken.index() == 1) co_return;  // The drain's grace is over.
+    auto [ec] = std::get<0>(woken);
     if (ec == net::error::operation_aborted) {
       // Cancelled by our caller (its other branch finished) or the socket was closed by a
       // drain past its grace: either way, stop watching.

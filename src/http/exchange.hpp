@@ -94,9 +94,15 @@ class Exchange {
   void AbortEventStream();
 
   // Completes when the peer closes its side of the connection or the connection breaks
-  // (the client went away). Honours the caller's cancellation slot: cancelled, it returns
-  // at once. Handlers race it against upstream work so a departed caller cancels that work.
+  // (the client went away), or when the server's drain grace period is over
+  // (ServerTerminating() then says so). Honours the caller's cancellation slot: cancelled,
+  // it returns at once. Handlers race it against upstream work so a departed caller cancels
+  // that work.
   Task<void> WaitUntilClientGone();
+
+  // True once the server's shutdown grace period is over: the handler must end now, telling
+  // its caller why if it still can.
+  [[nodiscard]] bool ServerTerminating() const;
 
   [[nodiscard]] bool Responded() const { return responded_; }
   [[nodiscard]] unsigned ResponseStatus() const { return status_; }

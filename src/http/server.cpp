@@ -5,6 +5,7 @@
 #include <exception>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <unordered_set>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +34,8 @@ using observability::Logger;
 constexpr std::chrono::seconds kLingerTime{2};
 constexpr std::size_t kLingerMaxBytes = 64 * 1024 * 1024;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+// Past the grace period: how long handlers get to tell their callers they are cut off.
+constexpr std::chrono::milliseconds kTerminateNoticeTime{1000};
 
 // {"detail":"...","request_id":"..."}: the server's own protocol-level answers.
 std::string DetailJson(std::string_view detail, std::string_view request_id) {
@@ -169,10 +172,13 @@ Task<void> Server::Impl::RunSession(tcp::socket socket, std::size_t worker_index
 
 Task<void> Server::Impl::ServeRequests(ConnectionState& connection) {
   bool first_request = true;
-  while (!connection.broken && !draining.load(std::memory_order_relaxed)) {
+  // A connection accepted during the drain's accept delay still gets its first answer.
+  while (!connection.broken && (first_request || !draining.load(std::memory_order_relaxed))) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-    parser.body_limit(options.max_request_bytes);
+    // No body limit while reading the head: a declared length over the limit is answered
+    // below as a proper 413; the limit applies once the body is read (chunked bodies).
+    parser.body_limit(boost::none);
     connection.stream.expires_after(first_request ? options.header_timeout
                                                   : options.keep_alive_timeout);
     connection.idle = true;
@@ -197,7 +203,17 @@ Task<void> Server::Impl::ServeRequests(ConnectionState& connection) {
                       SettleRequestId(incoming_id == parser.get().end() ? std::string_view{}
                                                                         : std::string_view(incoming_id->value())),
                       arrived_at};
-    co_await Dispatch(exchange);
+    parser.body_limit(options.max_request_bytes);
+    const auto declared_length = parser.content_length();
+    if (declared_length && *declared_length > options.max_request_bytes) {
+      // Refused on the declared length alone, before routing or reading: nothing of the
+      // body is buffered, and the lingering close lets the client read this answer.
+      exchange.CloseAfterResponse();
+      co_await exchange.Respond(bhttp::status::payload_too_large,
+                                DetailJson("Request body too large", exchange.RequestId()));
+    } else {
+      co_await Dispatch(exchange);
+    }
     if (options.log_requests) LogRequest(exchange);
     if (exchange.ClosesAfterResponse() || !exchange.Responded()) connection.broken = true;
   }
@@ -303,7 +319,8 @@ void Server::Impl::LogRequest(const Exchange& exchange) const {
   logger.Info("http_request", exchange.RequestId(),
               {{"method", std::string(bhttp::to_string(exchange.Method()))},
                {"path", exchange.Path()},
-               {"status", exchange.ResponseStatus()},
+               // 499: the client left before an answer could be sent (nginx's convention).
+               {"status", exchange.Responded() ? exchange.ResponseStatus() : 499U},
                {"latency_ms", MillisecondsSince(exchange.ArrivedAt())}});
 }
 
@@ -345,6 +362,13 @@ void Server::Start() {
 bool Server::Drain(std::chrono::milliseconds grace) {
   const auto deadline = Clock::now() + grace;
   impl_->draining.store(true);
+  const auto close_idle = [](ConnectionState& connection) {
+    if (connection.idle) connection.stream.cancel();
+  };
+  impl_->ForEachConnection(close_idle);
+  if (impl_->options.accept_delay.count() > 0) {
+    std::this_thread::sleep_until(std::min(deadline, Clock::now() + impl_->options.accept_delay));
+  }
   std::promise<void> closed;
   net::post(impl_->acceptor->get_executor(), [this, &closed] {
     boost::system::error_code ignored;
@@ -353,14 +377,19 @@ bool Server::Drain(std::chrono::milliseconds grace) {
   });
   closed.get_future().wait();
   // Idle keep-alive connections end now; busy ones end after their response.
-  impl_->ForEachConnection([](ConnectionState& connection) {
-    if (connection.idle) connection.stream.cancel();
-  });
+  impl_->ForEachConnection(close_idle);
+  const auto all_closed = [this] { return impl_->connections.empty(); };
   std::unique_lock lock(impl_->mutex);
-  const bool drained = impl_->connections_changed.wait_until(
-      lock, deadline, [this] { return impl_->connections.empty(); });
+  const bool drained = impl_->connections_changed.wait_until(lock, deadline, all_closed);
   lock.unlock();
   if (!drained) {
+    impl_->ForEachConnection([](ConnectionState& connection) {
+      connection.terminating = true;
+      connection.terminate_signal.cancel();
+    });
+    lock.lock();
+    impl_->connections_changed.wait_for(lock, kTerminateNoticeTime, all_closed);
+    lock.unlock();
     impl_->ForEachConnection([](ConnectionState& connection) {
       boost::system::error_code ignored;
       connection.stream.socket().close(ignored);

@@ -6,9 +6,11 @@
 // writes the `http_request` access log line. Keep-alive; pipelined requests are served in
 // order.
 //
-// Shutdown (Drain): stop accepting, close idle keep-alive connections, let requests in
-// progress finish (their responses say `Connection: close`), and complete when none remain
-// or the grace period ends; then any connection left is closed.
+// Shutdown (Drain): close idle keep-alive connections and answer further requests with
+// `Connection: close`; after `accept_delay` stop accepting; let requests in progress finish
+// and complete when none remain. When the grace period ends first, handlers still running
+// are told (Exchange::ServerTerminating(), so a stream can send its error event), given a
+// moment to say so, and then every connection left is closed.
 //
 // Thread safety: Start(), Drain() and Port() from the owning thread; the rest runs on the
 // workers.
@@ -37,6 +39,9 @@ struct ServerOptions {
   std::chrono::seconds keep_alive_timeout{75};      // Idle time between requests.
   std::chrono::seconds body_timeout{60};            // To receive a whole body.
   std::chrono::seconds write_timeout{30};           // For any one write to the client.
+  // Drain: how long the listener stays open after readiness turned 503, so load balancers
+  // see the change before connections are refused.
+  std::chrono::milliseconds accept_delay{0};
   CorsPolicy cors;
   bool log_requests = true;  // Write `http_request` lines (the simulator turns them off).
 };
@@ -56,7 +61,7 @@ class Server {
   // Starts accepting on the workers. REQUIRES: Listen() was called; the pool is running.
   void Start();
 
-  // Stops accepting, then waits up to `grace` for the connections to finish (see above).
+  // Drains (see above) within `grace`, counted from the call.
   // Returns true when every connection ended within the grace period. Blocks the calling
   // thread (the main thread during shutdown), never a worker.
   bool Drain(std::chrono::milliseconds grace);

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include <boost/json/serialize.hpp>
+
+#include "core/json_text.hpp"
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include "observability/log_line.hpp"
@@ -116,7 +118,7 @@ void JsonLogger::Write(LogLevel level, std::string_view event, std::string_view 
   line.reserve(4 + fields.size());
   line.emplace(kTimestampKey, FormatTimestamp(clock_()));
   AppendEvent(line, level, event, request_id, std::move(fields));
-  const std::string text = boost::json::serialize(line);
+  const std::string text = core::ToJsonText(line);
   {
     const std::lock_guard lock(progress_->mutex);
     ++progress_->submitted;

@@ -48,7 +48,7 @@ namespace http = beast::http;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
-using namespace net::experimental::awaitable_operators;
+using net::experimental::awaitable_operators::operator||;
 
 constexpr std::string_view kUserAgent = "claude-microservice/" CMS_VERSION;
 constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
@@ -165,18 +165,13 @@ std::optional<std::string> RetryAfter(const http::response_header<>& header) {
 // coroutine awaits again (a completion that raced the cancellation) into kCancelled.
 template <class T>
 Task<UpstreamResult<T>> CancelledAsResult(Task<UpstreamResult<T>> task) {
-  bool cancelled = false;
   try {
     co_return co_await std::move(task);
   } catch (const boost::system::system_error& error) {
     if (error.code() != net::error::operation_aborted) throw;
-    cancelled = true;
   }
-  (void)cancelled;
   co_return Cancelled();
 }
-
-}  // namespace
 
 // One HTTP/1.1 connection to the upstream, plain or TLS, with the bytes read past the last
 // response. Used by one coroutine at a time, on the worker that created it.
@@ -230,6 +225,8 @@ class Connection {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
 };
+
+}  // namespace
 
 struct AnthropicClient::Impl {
   Impl(AnthropicClientOptions options_in, core::WorkerPool& workers_in,
@@ -304,9 +301,7 @@ class AnthropicStream final : public CompletionStream {
         connection_(std::move(connection)),
         parser_(std::move(parser)) {}
 
-  Task<UpstreamResult<StreamEvent>> Next() override {
-    return CancelledAsResult(NextImpl());
-  }
+  Task<UpstreamResult<StreamEvent>> Next() override { return CancelledAsResult(NextImpl()); }
 
  private:
   enum class State { kOpen, kFinished, kFailed };
@@ -351,7 +346,8 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
       }
     }
     if (sse_.Overflowed()) {
-      co_return Fail(MakeError(UpstreamErrorKind::kUnavailable, "stream event over the size bound"));
+      co_return Fail(
+          MakeError(UpstreamErrorKind::kUnavailable, "stream event over the size bound"));
     }
     if (parser_->is_done()) {
       co_return Fail(
@@ -428,7 +424,8 @@ std::unique_ptr<Connection> AnthropicClient::Impl::TakeIdle(std::size_t worker) 
 void AnthropicClient::Impl::Release(std::size_t worker, std::unique_ptr<Connection> connection) {
   if (worker >= pools.size() || options.max_idle_connections_per_worker == 0) return;
   if (connection->HasBufferedBytes()) return;  // Bytes nobody asked for: not reusable.
-  connection->Tcp().expires_never();           // Idle: LooksReusable() checks it on reuse.
+  // Idle, nothing pending: the next call sets its own deadline before any operation.
+  connection->Tcp().expires_never();
   auto& idle = pools[worker].connections;
   if (idle.size() >= options.max_idle_connections_per_worker) idle.pop_front();
   idle.push_back(std::move(connection));
@@ -492,11 +489,11 @@ Task<UpstreamResult<std::unique_ptr<Connection>>> AnthropicClient::Impl::Connect
   logger.Debug("upstream_connect", request_id, {{"tls", endpoint.tls}});
   if (!endpoint.tls) co_return std::make_unique<Connection>(std::move(stream));
 
-  auto tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream),
-                                                                    *ssl_context);
+  auto tls =
+      std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), *ssl_context);
   // SNI is for names only (RFC 6066); the certificate is checked either way.
-  if (!endpoint.host_is_ip && !SSL_set_tlsext_host_name(tls->native_handle(),
-                                                        endpoint.host.c_str())) {
+  if (!endpoint.host_is_ip &&
+      !SSL_set_tlsext_host_name(tls->native_handle(), endpoint.host.c_str())) {
     co_return MakeError(UpstreamErrorKind::kInternal, "cannot set TLS SNI host name");
   }
   tls->set_verify_callback(ssl::host_name_verification(endpoint.host));
@@ -515,8 +512,8 @@ Task<UpstreamResult<AnthropicClient::Impl::Head>> AnthropicClient::Impl::Exchang
   for (;;) {
     const bool reused = connection != nullptr;
     if (!reused) {
-      UpstreamResult<std::unique_ptr<Connection>> fresh = co_await Connect(call.deadline,
-                                                                           call.request_id);
+      UpstreamResult<std::unique_ptr<Connection>> fresh =
+          co_await Connect(call.deadline, call.request_id);
       if (!fresh) co_return std::move(fresh.error());
       connection = std::move(*fresh);
     }

@@ -79,8 +79,8 @@ std::string LogSnippet(std::string_view body) {
 }
 
 UpstreamError Malformed(int status, std::string log_message) {
-  return UpstreamError{UpstreamErrorKind::kUnavailable, status, {}, std::nullopt,
-                       std::move(log_message)};
+  return UpstreamError{
+      UpstreamErrorKind::kUnavailable, status, {}, std::nullopt, std::move(log_message)};
 }
 
 // Parses `text` as a JSON object; nullopt when it is not JSON or not an object.

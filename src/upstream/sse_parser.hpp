@@ -63,9 +63,9 @@ class SseParser {
   // Constant after construction.
   const std::size_t max_event_bytes_;
 
-  std::string line_;         // The current, unterminated line.
+  std::string line_;           // The current, unterminated line.
   bool skip_next_lf_ = false;  // The last line ended in `\r`: a leading `\n` belongs to it.
-  std::string event_name_;   // Fields of the event being built.
+  std::string event_name_;     // Fields of the event being built.
   std::string data_;
   bool has_data_ = false;
   std::deque<SseEvent> ready_;  // Complete events, oldest first.

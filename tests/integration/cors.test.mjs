@@ -1,12 +1,12 @@
 // CORS (CONTRACT.md section 9): preflight 204, allowed methods/headers, exposed X-Request-Id;
 // development allows every origin, other environments only CORS_ALLOW_ORIGINS.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import {after, before, describe, test} from 'node:test';
 
-import { body, callJson, nonce, startService, startSimulator, stopAll } from './harness.mjs';
+import {body, callJson, nonce, startService, startSimulator, stopAll} from './harness.mjs';
 
-const listOf = (value) => (value ?? '').split(',').map((item) => item.trim().toLowerCase())
-                                      .filter(Boolean);
+const listOf = (value) =>
+    (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
 
 function preflight(service, origin, path = '/v1/completions') {
   return callJson(service, path, {
@@ -39,7 +39,7 @@ describe('CORS in development: every origin', () => {
   let service;
   before(async () => {
     sim = await startSimulator();
-    service = await startService({ sim });
+    service = await startService({sim});
   });
   after(stopAll);
 
@@ -54,7 +54,8 @@ describe('CORS in development: every origin', () => {
   test('an actual request from an origin may read the response and X-Request-Id', async () => {
     const origin = 'https://anything.example';
     const result = await callJson(service, '/v1/completions', {
-      json: body(`cors ${nonce()}`, { max_tokens: 8 }), headers: { Origin: origin },
+      json: body(`cors ${nonce()}`, {max_tokens: 8}),
+      headers: {Origin: origin},
     });
     assert.equal(result.status, 200, result.text);
     const allowOrigin = result.headers.get('access-control-allow-origin');
@@ -65,7 +66,9 @@ describe('CORS in development: every origin', () => {
   test('error responses carry the CORS headers too (so the browser can read the 401)', async () => {
     const origin = 'https://anything.example';
     const result = await callJson(service, '/v1/completions', {
-      json: body('x'), key: null, headers: { Origin: origin },
+      json: body('x'),
+      key: null,
+      headers: {Origin: origin},
     });
     assert.equal(result.status, 401);
     const allowOrigin = result.headers.get('access-control-allow-origin');
@@ -81,7 +84,7 @@ describe('CORS in staging: only CORS_ALLOW_ORIGINS', () => {
     sim = await startSimulator();
     service = await startService({
       sim,
-      env: { ENVIRONMENT: 'staging', CORS_ALLOW_ORIGINS: `${allowed},https://admin.example.com` },
+      env: {ENVIRONMENT: 'staging', CORS_ALLOW_ORIGINS: `${allowed},https://admin.example.com`},
     });
     assert.equal(service.startup.environment, 'staging');
   });
@@ -96,23 +99,24 @@ describe('CORS in staging: only CORS_ALLOW_ORIGINS', () => {
   });
 
   test('another origin is not allowed', async () => {
-    for (const origin of ['https://evil.example.com', 'https://app.example.com.evil.net',
-                          'http://app.example.com']) {
+    for (const origin
+             of ['https://evil.example.com', 'https://app.example.com.evil.net',
+                 'http://app.example.com']) {
       const result = await preflight(service, origin);
       assert.equal(result.headers.get('access-control-allow-origin'), null, origin);
-      const actual = await callJson(service, '/health', { key: null, headers: { Origin: origin } });
+      const actual = await callJson(service, '/health', {key: null, headers: {Origin: origin}});
       assert.equal(actual.status, 200);
       assert.equal(actual.headers.get('access-control-allow-origin'), null, origin);
     }
   });
 
-  test('an actual request from the listed origin gets Allow-Origin and Expose-Headers',
-       async () => {
-         const result = await callJson(service, '/health', { key: null, headers: { Origin: allowed } });
-         assert.equal(result.status, 200);
-         assert.equal(result.headers.get('access-control-allow-origin'), allowed);
-         assert.ok(listOf(result.headers.get('vary')).includes('origin'));
-         assert.ok(listOf(result.headers.get('access-control-expose-headers'))
-                       .includes('x-request-id'));
-       });
+  test(
+      'an actual request from the listed origin gets Allow-Origin and Expose-Headers', async () => {
+        const result = await callJson(service, '/health', {key: null, headers: {Origin: allowed}});
+        assert.equal(result.status, 200);
+        assert.equal(result.headers.get('access-control-allow-origin'), allowed);
+        assert.ok(listOf(result.headers.get('vary')).includes('origin'));
+        assert.ok(
+            listOf(result.headers.get('access-control-expose-headers')).includes('x-request-id'));
+      });
 });

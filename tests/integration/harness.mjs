@@ -14,12 +14,12 @@
 //     node:net for what fetch cannot send (declared lengths, chunked bodies, bad requests).
 //
 // Environment: CMS_BINARY must name the binary.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {spawn} from 'node:child_process';
+import {randomBytes, randomUUID} from 'node:crypto';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
 
 export const BINARY = process.env.CMS_BINARY;
 if (!BINARY) {
@@ -53,7 +53,7 @@ function killAllNow() {
   }
   for (const dir of tempDirs) {
     try {
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, {recursive: true, force: true});
     } catch {
       // Best effort.
     }
@@ -74,14 +74,14 @@ export function makeTempDir(prefix = 'cms-it-') {
 }
 
 export class Proc {
-  constructor(name, args, { env, cwd }) {
+  constructor(name, args, {env, cwd}) {
     this.name = name;
-    this.lines = []; // { json (object|undefined), raw, at }
+    this.lines = [];  // { json (object|undefined), raw, at }
     this.stderr = '';
     this.stdoutRaw = '';
     this.listeners = new Set();
     this.exitInfo = null;
-    this.child = spawn(BINARY, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(BINARY, args, {env, cwd, stdio: ['ignore', 'pipe', 'pipe']});
     live.add(this);
 
     let pending = '';
@@ -106,7 +106,7 @@ export class Proc {
     });
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
+        this.exitInfo = {code, signal};
         live.delete(this);
         resolve(this.exitInfo);
         for (const listener of [...this.listeners]) listener(null);
@@ -124,7 +124,7 @@ export class Proc {
     } catch {
       json = undefined;
     }
-    const line = { json, raw, at: performance.now() };
+    const line = {json, raw, at: performance.now()};
     this.lines.push(line);
     for (const listener of [...this.listeners]) listener(line);
   }
@@ -141,7 +141,7 @@ export class Proc {
   // Resolves with the first parsed line satisfying `predicate` (looking at lines from index
   // `from` on, including those already received); rejects after `timeoutMs` or when the
   // process exits first.
-  waitFor(predicate, { timeoutMs = 10000, from = 0, what = 'log line' } = {}) {
+  waitFor(predicate, {timeoutMs = 10000, from = 0, what = 'log line'} = {}) {
     for (const line of this.lines.slice(from)) {
       if (line.json !== undefined && predicate(line.json)) return Promise.resolve(line.json);
     }
@@ -149,20 +149,24 @@ export class Proc {
       const finish = (error, value) => {
         clearTimeout(timer);
         this.listeners.delete(listener);
-        if (error) reject(error);
-        else resolve(value);
+        if (error)
+          reject(error);
+        else
+          resolve(value);
       };
       const listener = (line) => {
         if (line === null) {
-          finish(new Error(`${this.name} exited (${JSON.stringify(this.exitInfo)}) before ${what}` +
-                           `; stderr: ${this.stderr.slice(-2000)}`));
+          finish(new Error(
+              `${this.name} exited (${JSON.stringify(this.exitInfo)}) before ${what}` +
+              `; stderr: ${this.stderr.slice(-2000)}`));
         } else if (line.json !== undefined && predicate(line.json)) {
           finish(null, line.json);
         }
       };
       const timer = setTimeout(
-          () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${what} from ` +
-                                 `${this.name}; stderr: ${this.stderr.slice(-2000)}`)),
+          () => finish(new Error(
+              `timed out after ${timeoutMs} ms waiting for ${what} from ` +
+              `${this.name}; stderr: ${this.stderr.slice(-2000)}`)),
           timeoutMs);
       this.listeners.add(listener);
       if (this.exitInfo) listener(null);
@@ -170,8 +174,8 @@ export class Proc {
   }
 
   waitForEvent(event, predicate = () => true, options = {}) {
-    return this.waitFor((entry) => entry.event === event && predicate(entry),
-                        { what: `event ${event}`, ...options });
+    return this.waitFor(
+        (entry) => entry.event === event && predicate(entry), {what: `event ${event}`, ...options});
   }
 
   // Resolves with { code, signal } or rejects after timeoutMs.
@@ -179,8 +183,8 @@ export class Proc {
     if (this.exitInfo) return this.exitInfo;
     let timer;
     const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms`)),
-                         timeoutMs);
+      timer = setTimeout(
+          () => reject(new Error(`${this.name} did not exit within ${timeoutMs} ms`)), timeoutMs);
     });
     try {
       return await Promise.race([this.exited, timeout]);
@@ -213,7 +217,7 @@ export async function stopAll() {
 
 // The environment of a spawned process: PATH plus `vars`; a var set to undefined is omitted.
 function buildEnv(vars) {
-  const env = { PATH: process.env.PATH };
+  const env = {PATH: process.env.PATH};
   for (const [name, value] of Object.entries(vars)) {
     if (value !== undefined && value !== null) env[name] = String(value);
   }
@@ -221,20 +225,20 @@ function buildEnv(vars) {
 }
 
 // Spawns `claude-microservice <args>` without waiting for anything.
-export function spawnBinary(name, args, { env = {}, cwd } = {}) {
-  return new Proc(name, args, { env: buildEnv(env), cwd: cwd ?? makeTempDir() });
+export function spawnBinary(name, args, {env = {}, cwd} = {}) {
+  return new Proc(name, args, {env: buildEnv(env), cwd: cwd ?? makeTempDir()});
 }
 
 // ------------------------------------------------------------------------------------------
 // Simulator
 
-export async function startSimulator({ apiKey = `sim-key-${nonce()}`, firstByteDelayMs,
-                                       chunkDelayMs } = {}) {
+export async function startSimulator(
+    {apiKey = `sim-key-${nonce()}`, firstByteDelayMs, chunkDelayMs} = {}) {
   const args = ['simulate', '--host', '127.0.0.1', '--port', '0', '--api-key', apiKey];
   if (firstByteDelayMs !== undefined) args.push('--first-byte-delay-ms', String(firstByteDelayMs));
   if (chunkDelayMs !== undefined) args.push('--chunk-delay-ms', String(chunkDelayMs));
   const proc = spawnBinary('simulator', args);
-  const startup = await proc.waitForEvent('simulator_startup', () => true, { timeoutMs: 15000 });
+  const startup = await proc.waitForEvent('simulator_startup', () => true, {timeoutMs: 15000});
   const port = Number(startup.port);
   if (!Number.isInteger(port) || port <= 0) {
     throw new Error(`simulator_startup without a usable port: ${JSON.stringify(startup)}`);
@@ -251,7 +255,7 @@ export async function startSimulator({ apiKey = `sim-key-${nonce()}`, firstByteD
       return response.json();
     },
     async reset() {
-      const response = await fetch(`${url}/_simulator/reset`, { method: 'POST' });
+      const response = await fetch(`${url}/_simulator/reset`, {method: 'POST'});
       await response.arrayBuffer();
       if (response.status >= 300) throw new Error(`simulator reset: HTTP ${response.status}`);
     },
@@ -276,7 +280,7 @@ export async function waitForStats(sim, predicate, timeoutMs = 5000) {
 // service_startup. `env` entries override the defaults; set one to undefined to drop it.
 // With `poll: true` the service gets a known free port and readiness is a successful TCP
 // connect instead (for configurations that may filter the startup line out).
-export async function startService({ sim, env = {}, cwd, dotenv, poll = false } = {}) {
+export async function startService({sim, env = {}, cwd, dotenv, poll = false} = {}) {
   const dir = cwd ?? makeTempDir();
   if (dotenv !== undefined) writeFileSync(path.join(dir, '.env'), dotenv);
   const defaults = {
@@ -292,8 +296,8 @@ export async function startService({ sim, env = {}, cwd, dotenv, poll = false } 
   const key = Object.hasOwn(env, 'SERVICE_API_KEY') ? env.SERVICE_API_KEY : SERVICE_KEY;
   if (poll) {
     const port = await freePort();
-    const proc = spawnBinary('service', ['serve'],
-                             { env: { ...defaults, ...env, PORT: String(port) }, cwd: dir });
+    const proc = spawnBinary(
+        'service', ['serve'], {env: {...defaults, ...env, PORT: String(port)}, cwd: dir});
     const deadline = performance.now() + 15000;
     while (await connectionRefused(port, 1000)) {
       if (proc.exitInfo || performance.now() > deadline) {
@@ -301,15 +305,15 @@ export async function startService({ sim, env = {}, cwd, dotenv, poll = false } 
       }
       await sleep(50);
     }
-    return { proc, port, url: `http://127.0.0.1:${port}`, key, startup: null, cwd: dir };
+    return {proc, port, url: `http://127.0.0.1:${port}`, key, startup: null, cwd: dir};
   }
-  const proc = spawnBinary('service', ['serve'], { env: { ...defaults, ...env }, cwd: dir });
-  const startup = await proc.waitForEvent('service_startup', () => true, { timeoutMs: 15000 });
+  const proc = spawnBinary('service', ['serve'], {env: {...defaults, ...env}, cwd: dir});
+  const startup = await proc.waitForEvent('service_startup', () => true, {timeoutMs: 15000});
   const port = Number(startup.port);
   if (!Number.isInteger(port) || port <= 0) {
     throw new Error(`service_startup without a usable port: ${JSON.stringify(startup)}`);
   }
-  return { proc, port, url: `http://127.0.0.1:${port}`, key, startup, cwd: dir };
+  return {proc, port, url: `http://127.0.0.1:${port}`, key, startup, cwd: dir};
 }
 
 // ------------------------------------------------------------------------------------------
@@ -317,14 +321,13 @@ export async function startService({ sim, env = {}, cwd, dotenv, poll = false } 
 
 // A completion request body with one user message (unique unless `text` is given whole).
 export function body(text, extra = {}) {
-  return { messages: [{ role: 'user', content: text }], ...extra };
+  return {messages: [{role: 'user', content: text}], ...extra};
 }
 
 // fetch against the service. `json` is serialized; `raw` is sent as is; `key` defaults to the
 // service's key (null: no X-API-Key header at all).
-export async function call(service, urlPath, { method, json, raw, key, headers = {},
-                                               signal } = {}) {
-  const finalHeaders = { ...headers };
+export async function call(service, urlPath, {method, json, raw, key, headers = {}, signal} = {}) {
+  const finalHeaders = {...headers};
   const sendKey = key === undefined ? service.key : key;
   if (sendKey !== null) finalHeaders['X-API-Key'] = sendKey;
   let requestBody;
@@ -353,11 +356,11 @@ export async function callJson(service, urlPath, options = {}) {
   } catch {
     parsed = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json: parsed };
+  return {status: response.status, headers: response.headers, text, json: parsed};
 }
 
 export const complete = (service, payload, options = {}) =>
-  callJson(service, '/v1/completions', { json: payload, ...options });
+    callJson(service, '/v1/completions', {json: payload, ...options});
 
 // ------------------------------------------------------------------------------------------
 // Server-Sent Events
@@ -369,7 +372,7 @@ export const complete = (service, payload, options = {}) =>
 // the event field ('message' when absent) and `data` the joined data lines. Stops early (and
 // cancels the body) when stopWhen(item, items) returns true, or after timeoutMs. onItem(item)
 // is called as each item arrives.
-export async function readSse(response, { stopWhen, onItem, timeoutMs = 30000 } = {}) {
+export async function readSse(response, {stopWhen, onItem, timeoutMs = 30000} = {}) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   const items = [];
@@ -395,7 +398,7 @@ export async function readSse(response, { stopWhen, onItem, timeoutMs = 30000 } 
         ended = error === null;
         break;
       }
-      const text = decoder.decode(chunk.value, { stream: true });
+      const text = decoder.decode(chunk.value, {stream: true});
       raw += text;
       buffer += text.replace(/\r\n/g, '\n');
       let boundary;
@@ -415,7 +418,7 @@ export async function readSse(response, { stopWhen, onItem, timeoutMs = 30000 } 
     clearTimeout(timer);
     if (!ended) await reader.cancel().catch(() => {});
   }
-  return { items, raw, ended, error, rest: buffer };
+  return {items, raw, ended, error, rest: buffer};
 }
 
 function parseSseBlock(block, at) {
@@ -424,18 +427,20 @@ function parseSseBlock(block, at) {
   const data = [];
   for (const line of block.split('\n')) {
     if (line.startsWith(':')) {
-      items.push({ kind: 'comment', text: line.slice(1).trim(), at });
+      items.push({kind: 'comment', text: line.slice(1).trim(), at});
       continue;
     }
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') event = value;
-    else if (field === 'data') data.push(value);
+    if (field === 'event')
+      event = value;
+    else if (field === 'data')
+      data.push(value);
   }
   if (event !== null || data.length > 0) {
-    items.push({ kind: 'event', event: event ?? 'message', data: data.join('\n'), at });
+    items.push({kind: 'event', event: event ?? 'message', data: data.join('\n'), at});
   }
   return items;
 }
@@ -458,7 +463,7 @@ export function summarizeSse(result) {
 }
 
 export const stream = (service, payload, options = {}) =>
-  call(service, '/v1/completions/stream', { json: payload, ...options });
+    call(service, '/v1/completions/stream', {json: payload, ...options});
 
 // ------------------------------------------------------------------------------------------
 // Raw HTTP over node:net
@@ -467,9 +472,9 @@ export const stream = (service, payload, options = {}) =>
 // collects everything the server sends until it closes, `idleMs` of silence after a complete
 // response, or `timeoutMs`. Returns { raw (Buffer), response (parsed or null), closed,
 // error (code or null), writeError }.
-export function rawHttp(port, parts, { timeoutMs = 5000, idleMs = 300, keepWriting } = {}) {
+export function rawHttp(port, parts, {timeoutMs = 5000, idleMs = 300, keepWriting} = {}) {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({host: '127.0.0.1', port});
     const received = [];
     let closed = false;
     let error = null;
@@ -484,7 +489,7 @@ export function rawHttp(port, parts, { timeoutMs = 5000, idleMs = 300, keepWriti
       clearTimeout(idleTimer);
       socket.destroy();
       const raw = Buffer.concat(received);
-      resolve({ raw, response: parseHttpResponse(raw), closed, error, writeError });
+      resolve({raw, response: parseHttpResponse(raw), closed, error, writeError});
     };
     const overall = setTimeout(finish, timeoutMs);
 
@@ -510,8 +515,10 @@ export function rawHttp(port, parts, { timeoutMs = 5000, idleMs = 300, keepWriti
       try {
         for (const part of parts) {
           if (settled) return;
-          if (typeof part === 'number') await sleep(part);
-          else await writeAsync(socket, part);
+          if (typeof part === 'number')
+            await sleep(part);
+          else
+            await writeAsync(socket, part);
         }
         if (keepWriting) {
           // Keep sending body bytes until the server closes or the test times out.
@@ -576,14 +583,14 @@ function decodeChunked(buffer) {
   let offset = 0;
   for (;;) {
     const lineEnd = buffer.indexOf('\r\n', offset);
-    if (lineEnd < 0) return { body: Buffer.concat(parts), complete: false };
+    if (lineEnd < 0) return {body: Buffer.concat(parts), complete: false};
     const size = parseInt(buffer.subarray(offset, lineEnd).toString('latin1'), 16);
-    if (Number.isNaN(size)) return { body: Buffer.concat(parts), complete: false };
-    if (size === 0) return { body: Buffer.concat(parts), complete: true };
+    if (Number.isNaN(size)) return {body: Buffer.concat(parts), complete: false};
+    if (size === 0) return {body: Buffer.concat(parts), complete: true};
     const start = lineEnd + 2;
     if (buffer.length < start + size) {
       parts.push(buffer.subarray(start));
-      return { body: Buffer.concat(parts), complete: false };
+      return {body: Buffer.concat(parts), complete: false};
     }
     parts.push(buffer.subarray(start, start + size));
     offset = start + size + 2;
@@ -591,7 +598,7 @@ function decodeChunked(buffer) {
 }
 
 // A complete HTTP/1.1 request as a string (or Buffer when body is a Buffer).
-export function rawRequest(method, target, { headers = [], body: requestBody } = {}) {
+export function rawRequest(method, target, {headers = [], body: requestBody} = {}) {
   const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1'];
   for (const [name, value] of headers) lines.push(`${name}: ${value}`);
   if (requestBody !== undefined &&
@@ -606,7 +613,7 @@ export function rawRequest(method, target, { headers = [], body: requestBody } =
 // True when nothing accepts connections on port (ECONNREFUSED).
 export function connectionRefused(port, timeoutMs = 2000) {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({host: '127.0.0.1', port});
     const timer = setTimeout(() => {
       socket.destroy();
       resolve(false);
@@ -629,7 +636,7 @@ export function freePort() {
     const server = net.createServer();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const {port} = server.address();
       server.close(() => resolve(port));
     });
   });
@@ -642,11 +649,13 @@ export function errorBodyProblem(result, detail) {
   const keys = Object.keys(result.json).sort();
   const allowed = keys.every((key) => key === 'detail' || key === 'request_id');
   if (!allowed) return `unexpected fields in ${result.text}`;
-  if (result.json.detail !== detail) return `detail ${JSON.stringify(result.json.detail)} != ${detail}`;
-  if ('request_id' in result.json && result.json.request_id !== result.headers.get('x-request-id')) {
+  if (result.json.detail !== detail)
+    return `detail ${JSON.stringify(result.json.detail)} != ${detail}`;
+  if ('request_id' in result.json &&
+      result.json.request_id !== result.headers.get('x-request-id')) {
     return `request_id ${result.json.request_id} != header ${result.headers.get('x-request-id')}`;
   }
   return null;
 }
 
-export { randomUUID };
+export {randomUUID};

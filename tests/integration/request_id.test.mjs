@@ -1,37 +1,36 @@
 // Request ids (CONTRACT.md section 8): kept when valid, replaced by a UUIDv4 otherwise, on
 // every response and every log line the request causes.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import {after, before, describe, test} from 'node:test';
 
-import {
-  body, callJson, complete, nonce, rawHttp, rawRequest, startService, startSimulator, stopAll,
-  UUID_V4,
-} from './harness.mjs';
+import {body, callJson, complete, nonce, rawHttp, rawRequest, startService, startSimulator, stopAll, UUID_V4} from './harness.mjs';
 
 describe('request ids', () => {
   let sim;
   let service;
   before(async () => {
     sim = await startSimulator();
-    service = await startService({ sim });
+    service = await startService({sim});
   });
   after(stopAll);
 
-  const VALID = ['abc', 'A.b_c:d-9', 'x'.repeat(128), '0', 'req_011CSHoEeqs5C35K2UUqR7Fy',
-                 '3f8a2b1c-0000-4000-8000-000000000000'];
-  const INVALID = ['bad id!', 'x'.repeat(129), 'a/b', 'semi;colon', 'quote"d', 'tab\there',
-                   '<script>'];
+  const VALID = [
+    'abc', 'A.b_c:d-9', 'x'.repeat(128), '0', 'req_011CSHoEeqs5C35K2UUqR7Fy',
+    '3f8a2b1c-0000-4000-8000-000000000000'
+  ];
+  const INVALID =
+      ['bad id!', 'x'.repeat(129), 'a/b', 'semi;colon', 'quote"d', 'tab\there', '<script>'];
 
   test('a valid incoming id is kept', async () => {
     for (const id of VALID) {
-      const result = await callJson(service, '/health', { key: null, headers: { 'X-Request-Id': id } });
+      const result = await callJson(service, '/health', {key: null, headers: {'X-Request-Id': id}});
       assert.equal(result.headers.get('x-request-id'), id);
     }
   });
 
   test('an invalid incoming id is replaced by a UUIDv4', async () => {
     for (const id of INVALID) {
-      const result = await callJson(service, '/health', { key: null, headers: { 'X-Request-Id': id } });
+      const result = await callJson(service, '/health', {key: null, headers: {'X-Request-Id': id}});
       const got = result.headers.get('x-request-id');
       assert.match(got ?? '', UUID_V4, `${JSON.stringify(id)} → ${got}`);
     }
@@ -53,7 +52,7 @@ describe('request ids', () => {
   test('without an incoming id each response gets a fresh UUIDv4', async () => {
     const ids = new Set();
     for (let i = 0; i < 5; i += 1) {
-      const result = await callJson(service, '/health', { key: null });
+      const result = await callJson(service, '/health', {key: null});
       assert.match(result.headers.get('x-request-id') ?? '', UUID_V4);
       ids.add(result.headers.get('x-request-id'));
     }
@@ -61,20 +60,25 @@ describe('request ids', () => {
   });
 
   const ERRORS = [
-    { name: '401', path: '/v1/completions', options: { json: body('x'), key: null }, status: 401 },
-    { name: '403', path: '/v1/completions', options: { json: body('x'), key: 'nope' }, status: 403 },
-    { name: '404', path: '/missing', options: { key: null }, status: 404 },
-    { name: '405', path: '/v1/completions', options: { method: 'GET' }, status: 405 },
-    { name: '422', path: '/v1/completions', options: { json: { messages: [] } }, status: 422 },
-    { name: '422 stream', path: '/v1/completions/stream', options: { json: {} }, status: 422 },
-    { name: '400 upstream', path: '/v1/completions',
-      options: { json: body('[[simulate:400]]', { max_tokens: 8 }) }, status: 400 },
+    {name: '401', path: '/v1/completions', options: {json: body('x'), key: null}, status: 401},
+    {name: '403', path: '/v1/completions', options: {json: body('x'), key: 'nope'}, status: 403},
+    {name: '404', path: '/missing', options: {key: null}, status: 404},
+    {name: '405', path: '/v1/completions', options: {method: 'GET'}, status: 405},
+    {name: '422', path: '/v1/completions', options: {json: {messages: []}}, status: 422},
+    {name: '422 stream', path: '/v1/completions/stream', options: {json: {}}, status: 422},
+    {
+      name: '400 upstream',
+      path: '/v1/completions',
+      options: {json: body('[[simulate:400]]', {max_tokens: 8})},
+      status: 400
+    },
   ];
-  for (const { name, path, options, status } of ERRORS) {
+  for (const {name, path, options, status} of ERRORS) {
     test(`the id is kept on a ${name} and in its body and access log`, async () => {
       const id = `err-${name.replace(/\W/g, '')}-${nonce()}`;
       const result = await callJson(service, path, {
-        ...options, headers: { 'X-Request-Id': id },
+        ...options,
+        headers: {'X-Request-Id': id},
       });
       assert.equal(result.status, status, result.text);
       assert.equal(result.headers.get('x-request-id'), id);
@@ -85,7 +89,8 @@ describe('request ids', () => {
 
     test(`an invalid id is replaced on a ${name} too`, async () => {
       const result = await callJson(service, path, {
-        ...options, headers: { 'X-Request-Id': 'bad id!' },
+        ...options,
+        headers: {'X-Request-Id': 'bad id!'},
       });
       assert.equal(result.status, status, result.text);
       assert.match(result.headers.get('x-request-id') ?? '', UUID_V4);
@@ -94,8 +99,8 @@ describe('request ids', () => {
 
   test('every log line a completion causes carries its id', async () => {
     const id = `trace-${nonce()}`;
-    const payload = body(`trace ${nonce()}`, { max_tokens: 16 });
-    const result = await complete(service, payload, { headers: { 'X-Request-Id': id } });
+    const payload = body(`trace ${nonce()}`, {max_tokens: 16});
+    const result = await complete(service, payload, {headers: {'X-Request-Id': id}});
     assert.equal(result.status, 200, result.text);
     assert.equal(result.json.request_id, id);
     await service.proc.waitForEvent('http_request', (e) => e.request_id === id);
@@ -105,7 +110,7 @@ describe('request ids', () => {
     }
     // The same id reused by a later caller is that caller's; a hit logs under it.
     const id2 = `trace2-${nonce()}`;
-    const hit = await complete(service, payload, { headers: { 'X-Request-Id': id2 } });
+    const hit = await complete(service, payload, {headers: {'X-Request-Id': id2}});
     assert.equal(hit.json.cached, true);
     assert.equal(hit.json.request_id, id2);
     await service.proc.waitForEvent('cache_hit', (e) => e.request_id === id2);
@@ -115,8 +120,8 @@ describe('request ids', () => {
     const id = `stream-${nonce()}`;
     const response = await fetch(`${service.url}/v1/completions/stream`, {
       method: 'POST',
-      headers: { 'X-API-Key': service.key, 'Content-Type': 'application/json', 'X-Request-Id': id },
-      body: JSON.stringify(body(`stream id ${nonce()}`, { max_tokens: 8 })),
+      headers: {'X-API-Key': service.key, 'Content-Type': 'application/json', 'X-Request-Id': id},
+      body: JSON.stringify(body(`stream id ${nonce()}`, {max_tokens: 8})),
     });
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('x-request-id'), id);

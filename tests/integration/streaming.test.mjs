@@ -1,11 +1,8 @@
 // Streaming (CONTRACT.md section 6) and its interplay with the cache (section 5).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import {after, before, describe, test} from 'node:test';
 
-import {
-  body, complete, errorBodyProblem, nonce, readSse, sleep, startService, startSimulator, stopAll,
-  stream, summarizeSse, waitForStats,
-} from './harness.mjs';
+import {body, complete, errorBodyProblem, nonce, readSse, sleep, startService, startSimulator, stopAll, stream, summarizeSse, waitForStats} from './harness.mjs';
 
 function assertStreamHeaders(response) {
   assert.equal(response.status, 200);
@@ -28,59 +25,63 @@ function assertWellFormed(result) {
   assert.equal(summary.errors.length, 0, result.raw.slice(-500));
   assert.ok(summary.done, `no [DONE] in ${result.raw.slice(-300)}`);
   assert.ok(summary.doneIsLast, 'events after [DONE]');
-  assert.ok(result.raw.endsWith('data: [DONE]\n\n') || result.raw.endsWith('data: [DONE]\r\n\r\n'),
-            JSON.stringify(result.raw.slice(-100)));
+  assert.ok(
+      result.raw.endsWith('data: [DONE]\n\n') || result.raw.endsWith('data: [DONE]\r\n\r\n'),
+      JSON.stringify(result.raw.slice(-100)));
   return summary;
 }
 
 describe('streaming', () => {
   let sim;
-  let service; // With the response cache.
-  let uncached; // Same simulator, cache off: every request reaches the upstream.
+  let service;   // With the response cache.
+  let uncached;  // Same simulator, cache off: every request reaches the upstream.
   before(async () => {
     sim = await startSimulator();
-    service = await startService({ sim });
-    uncached = await startService({ sim, env: { CACHE_TTL_SECONDS: '0' } });
+    service = await startService({sim});
+    uncached = await startService({sim, env: {CACHE_TTL_SECONDS: '0'}});
   });
   after(stopAll);
 
-  test('a stream has the headers of section 6, text events, then [DONE]; its text equals ' +
-       'the non-streamed answer', async () => {
-    const payload = body(`Stream about volcanoes ${nonce()}`);
-    const response = await stream(uncached, payload);
-    assertStreamHeaders(response);
-    const id = response.headers.get('x-request-id');
-    const result = await readSse(response);
-    assert.ok(result.ended, 'the stream did not end cleanly');
-    const summary = assertWellFormed(result);
-    assert.ok(summary.textEvents.length >= 10, `only ${summary.textEvents.length} chunks`);
+  test(
+      'a stream has the headers of section 6, text events, then [DONE]; its text equals ' +
+          'the non-streamed answer',
+      async () => {
+        const payload = body(`Stream about volcanoes ${nonce()}`);
+        const response = await stream(uncached, payload);
+        assertStreamHeaders(response);
+        const id = response.headers.get('x-request-id');
+        const result = await readSse(response);
+        assert.ok(result.ended, 'the stream did not end cleanly');
+        const summary = assertWellFormed(result);
+        assert.ok(summary.textEvents.length >= 10, `only ${summary.textEvents.length} chunks`);
 
-    const whole = await complete(uncached, payload);
-    assert.equal(whole.status, 200, whole.text);
-    assert.equal(whole.json.cached, false);
-    assert.equal(summary.text, whole.json.content);
+        const whole = await complete(uncached, payload);
+        assert.equal(whole.status, 200, whole.text);
+        assert.equal(whole.json.cached, false);
+        assert.equal(summary.text, whole.json.content);
 
-    const end = await uncached.proc.waitForEvent('stream_end', (e) => e.request_id === id);
-    assert.equal(end.outcome, 'completed');
-    assert.equal(Number(end.chunks), summary.textEvents.length);
-    assert.ok(Number(end.output_tokens) > 0);
-    const request = await uncached.proc.waitForEvent('anthropic_request', (e) => e.request_id === id);
-    assert.equal(request.stream, true);
-  });
+        const end = await uncached.proc.waitForEvent('stream_end', (e) => e.request_id === id);
+        assert.equal(end.outcome, 'completed');
+        assert.equal(Number(end.chunks), summary.textEvents.length);
+        assert.ok(Number(end.output_tokens) > 0);
+        const request =
+            await uncached.proc.waitForEvent('anthropic_request', (e) => e.request_id === id);
+        assert.equal(request.stream, true);
+      });
 
   test('chunks are written as they arrive, not buffered', async () => {
-    const response = await stream(uncached,
-                                  body(`Slowly [[simulate:chunk-delay:250]] ${nonce()}`,
-                                       { max_tokens: 8 }));
+    const response = await stream(
+        uncached, body(`Slowly [[simulate:chunk-delay:250]] ${nonce()}`, {max_tokens: 8}));
     assertStreamHeaders(response);
-    const result = await readSse(response, { timeoutMs: 30000 });
+    const result = await readSse(response, {timeoutMs: 30000});
     const summary = assertWellFormed(result);
     const chunks = summary.textEvents;
     assert.ok(chunks.length >= 4, `only ${chunks.length} chunks`);
     const spread = chunks.at(-1).at - chunks[0].at;
     // With 250 ms between deltas the spread is about 250 × (n - 1); buffering would make it ~0.
-    assert.ok(spread >= 125 * (chunks.length - 1),
-              `first and last chunk ${spread.toFixed(0)} ms apart for ${chunks.length} chunks`);
+    assert.ok(
+        spread >= 125 * (chunks.length - 1),
+        `first and last chunk ${spread.toFixed(0)} ms apart for ${chunks.length} chunks`);
     assert.ok(chunks[1].at - chunks[0].at >= 100, 'the first two chunks arrived together');
   });
 
@@ -90,13 +91,13 @@ describe('streaming', () => {
     assert.equal(response.status, 429, text);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     assert.equal(response.headers.get('retry-after'), '1');
-    const result = { status: 429, headers: response.headers, text, json: JSON.parse(text) };
-    assert.equal(errorBodyProblem(result, 'Anthropic rate limit reached. Retry after a moment.'),
-                 null);
+    const result = {status: 429, headers: response.headers, text, json: JSON.parse(text)};
+    assert.equal(
+        errorBodyProblem(result, 'Anthropic rate limit reached. Retry after a moment.'), null);
   });
 
   test('a 422 on the stream endpoint is JSON, not a stream', async () => {
-    const response = await stream(service, { messages: [] });
+    const response = await stream(service, {messages: []});
     assert.equal(response.status, 422);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
     const json = await response.json();
@@ -110,9 +111,13 @@ describe('streaming', () => {
       const response = await stream(service, payload);
       assertStreamHeaders(response);
       const id = response.headers.get('x-request-id');
-      const result = await readSse(response, { timeoutMs: 15000 });
-      assert.equal(result.error, null, String(result.error));
-      assert.ok(result.ended, 'the connection was not closed after the error');
+      const result = await readSse(response, {timeoutMs: 15000});
+      // The connection must close: either a clean end of the body, or the server closing
+      // the socket mid-body (fetch then reports "terminated"), which also marks the cut.
+      const cause = `${result.error} ${result.error?.cause ?? ''}`;
+      assert.ok(
+          result.ended || /terminated|other side closed/i.test(cause),
+          `the connection was not closed after the error: ${cause}`);
       const summary = summarizeSse(result);
       assert.equal(summary.done, false, 'a cut stream must not end with [DONE]');
       assert.equal(summary.errors.length, 1, result.raw.slice(-500));
@@ -128,7 +133,7 @@ describe('streaming', () => {
 
       // A cut answer is not stored: the same request goes upstream again.
       const again = await stream(service, payload);
-      await readSse(again, { timeoutMs: 15000 });
+      await readSse(again, {timeoutMs: 15000});
       const after = await sim.stats();
       assert.equal(after.stream_requests - before.stream_requests, 2, JSON.stringify(after));
     });
@@ -163,10 +168,11 @@ describe('streaming', () => {
   });
 
   test('heartbeat: ": ping" flows while the upstream is silent mid-stream', async () => {
-    const beating = await startService({ sim, env: { STREAM_HEARTBEAT_SECONDS: '1' } });
+    const beating = await startService({sim, env: {STREAM_HEARTBEAT_SECONDS: '1'}});
     const controller = new AbortController();
-    const response = await stream(beating, body(`Pause [[simulate:chunk-delay:2500]] ${nonce()}`),
-                                  { signal: controller.signal });
+    const response = await stream(
+        beating, body(`Pause [[simulate:chunk-delay:2500]] ${nonce()}`),
+        {signal: controller.signal});
     assertStreamHeaders(response);
     const result = await readSse(response, {
       timeoutMs: 10000,
@@ -174,17 +180,60 @@ describe('streaming', () => {
     });
     controller.abort();
     const summary = summarizeSse(result);
-    assert.ok(summary.comments.some((c) => c.text === 'ping'),
-              `no ": ping" within 10 s: ${JSON.stringify(result.raw.slice(0, 300))}`);
+    assert.ok(
+        summary.comments.some((c) => c.text === 'ping'),
+        `no ": ping" within 10 s: ${JSON.stringify(result.raw.slice(0, 300))}`);
     assert.match(result.raw, /(^|\n): ?ping\r?\n/);
     await beating.proc.stop();
+  });
+
+  test(
+      'an upstream silent for STREAM_IDLE_TIMEOUT_SECONDS ends the stream with an error',
+      async () => {
+        const idle = await startService({sim, env: {STREAM_IDLE_TIMEOUT_SECONDS: '1'}});
+        const response = await stream(idle, body(`Stall [[simulate:chunk-delay:6000]] ${nonce()}`));
+        assertStreamHeaders(response);
+        const id = response.headers.get('x-request-id');
+        const result = await readSse(response, {timeoutMs: 5000});
+        assert.ok(!/timed out/.test(String(result.error)), 'the stream was still open after 5 s');
+        const summary = summarizeSse(result);
+        assert.equal(summary.done, false);
+        assert.equal(summary.errors.length, 1, result.raw);
+        assert.equal(JSON.parse(summary.errors[0].data).error.type, 'upstream_error');
+        const end = await idle.proc.waitForEvent('stream_end', (e) => e.request_id === id);
+        assert.equal(end.outcome, 'upstream_error');
+        await idle.proc.stop();
+      });
+
+  test('many concurrent streams and completions are all answered in full', async () => {
+    const tag = nonce();
+    const streams = Array.from({length: 16}, async (_, i) => {
+      const payload =
+          body(`concurrent stream ${i} [[simulate:chunk-delay:20]] ${tag}`, {max_tokens: 20});
+      const response = await stream(uncached, payload);
+      assertStreamHeaders(response);
+      const summary = assertWellFormed(await readSse(response));
+      return {id: response.headers.get('x-request-id'), text: summary.text, payload};
+    });
+    const completions = Array.from({length: 16}, async (_, i) => {
+      const result = await complete(uncached, body(`concurrent ${i} ${tag}`, {max_tokens: 20}));
+      assert.equal(result.status, 200, result.text);
+      return {id: result.json.request_id, text: result.json.content};
+    });
+    const results = await Promise.all([...streams, ...completions]);
+    assert.equal(new Set(results.map((r) => r.id)).size, results.length);
+    // Each stream carried its own answer, not a neighbour's.
+    for (const {text, payload} of results.slice(0, 16)) {
+      const whole = await complete(uncached, payload);
+      assert.equal(text, whole.json.content);
+    }
   });
 
   test('a caller disconnect cancels the upstream request at once', async () => {
     await sim.reset();
     const controller = new AbortController();
-    const response = await stream(service, body(`Long [[simulate:chunk-delay:300]] ${nonce()}`),
-                                  { signal: controller.signal });
+    const response = await stream(
+        service, body(`Long [[simulate:chunk-delay:300]] ${nonce()}`), {signal: controller.signal});
     assertStreamHeaders(response);
     const id = response.headers.get('x-request-id');
     const result = await readSse(response, {
@@ -197,8 +246,8 @@ describe('streaming', () => {
     const stats = await waitForStats(sim, (s) => s.cancelled_by_client >= 1, 3000);
     assert.equal(stats.cancelled_by_client, 1, JSON.stringify(stats));
     assert.equal(stats.completed, 0, JSON.stringify(stats));
-    const end = await service.proc.waitForEvent('stream_end', (e) => e.request_id === id,
-                                                { timeoutMs: 5000 });
+    const end = await service.proc.waitForEvent(
+        'stream_end', (e) => e.request_id === id, {timeoutMs: 5000});
     assert.equal(end.outcome, 'client_disconnected');
     const idle = await waitForStats(sim, (s) => s.active === 0, 3000);
     assert.equal(idle.active, 0);

@@ -1,6 +1,8 @@
 #include "api/json_escape.hpp"
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -48,6 +50,25 @@ TEST(AppendJsonString, RoundTripsEveryByteBelow0x80) {
   std::string out;
   AppendJsonString(out, input);
   EXPECT_EQ(std::string(boost::json::parse(out).as_string()), input);
+}
+
+TEST(AppendJsonString, RoundTripsRandomTextAtEveryAlignment) {
+  const std::vector<std::string> pieces = {
+      "a",        "bcdefghij",       "\"", "\\", "\n", "\x01", "\x1f", " ", "\x7f",
+      "\xc3\xa9", "\xf0\x9f\x98\x80"};
+  std::mt19937 random(7);
+  for (int round = 0; round < 500; ++round) {
+    std::string input;
+    const int count = static_cast<int>(random() % 40);
+    for (int i = 0; i < count; ++i) input += pieces[random() % pieces.size()];
+    std::string out;
+    AppendJsonString(out, input);
+    ASSERT_EQ(std::string(boost::json::parse(out).as_string()), input);
+    // Only the escapes add bytes: a clean input is copied verbatim between the quotes.
+    if (input.find_first_of(std::string("\"\\\n\x01\x1f", 5)) == std::string::npos) {
+      ASSERT_EQ(out, "\"" + input + "\"");
+    }
+  }
 }
 
 }  // namespace

@@ -29,7 +29,8 @@ namespace {
 
 using Loc = std::vector<LocItem>;
 
-const RequestLimits kLimits{"claude-sonnet-4-6", 1024, 8096};
+// DEFAULT_MODEL, DEFAULT_MAX_TOKENS and MAX_TOKENS_LIMIT at their documented defaults.
+RequestLimits DefaultLimits() { return RequestLimits{"claude-sonnet-4-6", 1024, 8096}; }
 
 std::string Repeat(std::string_view unit, std::size_t count) {
   std::string text;
@@ -84,7 +85,7 @@ class RejectsTest : public ::testing::TestWithParam<RejectCase> {};
 
 TEST_P(RejectsTest, ReportsOneIssue) {
   const RejectCase& row = GetParam();
-  const CompletionRequestResult result = ParseCompletionRequest(row.json, kLimits);
+  const CompletionRequestResult result = ParseCompletionRequest(row.json, DefaultLimits());
   ASSERT_FALSE(result.has_value());
   // result.error() returns a copy: keep it alive while `issue` refers into it.
   const std::vector<ValidationIssue> issues = result.error();
@@ -97,9 +98,9 @@ TEST_P(RejectsTest, ReportsOneIssue) {
   }
 }
 
-const std::string kEAcute = "\xc3\xa9";         // 2 bytes
-const std::string kCjk = "\xe4\xb8\xad";        // 3 bytes
-const std::string kEmoji = "\xf0\x9f\x98\x80";  // 4 bytes
+constexpr std::string_view kEAcute = "\xc3\xa9";         // 2 bytes
+constexpr std::string_view kCjk = "\xe4\xb8\xad";        // 3 bytes
+constexpr std::string_view kEmoji = "\xf0\x9f\x98\x80";  // 4 bytes
 
 std::vector<RejectCase> RejectCases() {
   const Loc body{"body"};
@@ -287,7 +288,7 @@ struct AcceptCase {
 class AcceptsTest : public ::testing::TestWithParam<AcceptCase> {};
 
 TEST_P(AcceptsTest, Accepts) {
-  const CompletionRequestResult result = ParseCompletionRequest(GetParam().json, kLimits);
+  const CompletionRequestResult result = ParseCompletionRequest(GetParam().json, DefaultLimits());
   EXPECT_TRUE(result.has_value()) << ::testing::PrintToString(result.error());
 }
 
@@ -336,7 +337,8 @@ INSTANTIATE_TEST_SUITE_P(Table, AcceptsTest, ::testing::ValuesIn(AcceptCases()),
 // What an accepted request holds.
 
 TEST(ParseCompletionRequest, AppliesDefaults) {
-  const core::CompletionRequest request = ParseCompletionRequest(WithFields(""), kLimits).value();
+  const core::CompletionRequest request =
+      ParseCompletionRequest(WithFields(""), DefaultLimits()).value();
   ASSERT_EQ(request.messages.size(), 1u);
   EXPECT_EQ(request.messages[0].role, core::Role::kUser);
   EXPECT_EQ(request.messages[0].content, "hi");
@@ -374,22 +376,24 @@ void ExpectSameRequest(const core::CompletionRequest& a, const core::CompletionR
 
 TEST(ParseCompletionRequest, NullModelEqualsExplicitDefault) {
   ExpectSameRequest(
-      ParseCompletionRequest(WithFields(R"(,"model":null)"), kLimits).value(),
-      ParseCompletionRequest(WithFields(R"(,"model":"claude-sonnet-4-6")"), kLimits).value());
+      ParseCompletionRequest(WithFields(R"(,"model":null)"), DefaultLimits()).value(),
+      ParseCompletionRequest(WithFields(R"(,"model":"claude-sonnet-4-6")"), DefaultLimits())
+          .value());
 }
 
 TEST(ParseCompletionRequest, ExplicitDefaultsEqualOmittedOnes) {
   ExpectSameRequest(
-      ParseCompletionRequest(WithFields(""), kLimits).value(),
+      ParseCompletionRequest(WithFields(""), DefaultLimits()).value(),
       ParseCompletionRequest(WithFields(R"(,"system":null,"model":null,"max_tokens":1024,)"
                                         R"("temperature":null,"cache_system":false,"x":1)"),
-                             kLimits)
+                             DefaultLimits())
           .value());
 }
 
 TEST(ParseCompletionRequest, EmptySystemMeansNoSystem) {
-  EXPECT_FALSE(
-      ParseCompletionRequest(WithFields(R"(,"system":"")"), kLimits).value().system.has_value());
+  EXPECT_FALSE(ParseCompletionRequest(WithFields(R"(,"system":"")"), DefaultLimits())
+                   .value()
+                   .system.has_value());
 }
 
 TEST(ParseCompletionRequest, KeepsEveryGivenField) {
@@ -398,7 +402,7 @@ TEST(ParseCompletionRequest, KeepsEveryGivenField) {
           R"({"cache_system":true,"temperature":0.25,"max_tokens":5.0,"model":"m-1",)"
           R"("system":"be brief","messages":[{"role":"user","content":"q1"},)"
           R"({"role":"assistant","content":"a1"},{"content":"q2","role":"user"}]})",
-          kLimits)
+          DefaultLimits())
           .value();
   ASSERT_EQ(request.messages.size(), 3u);
   EXPECT_EQ(request.messages[0].role, core::Role::kUser);
@@ -414,7 +418,8 @@ TEST(ParseCompletionRequest, KeepsEveryGivenField) {
 }
 
 TEST(ParseCompletionRequest, NormalisesNegativeZeroTemperature) {
-  const auto request = ParseCompletionRequest(WithFields(R"(,"temperature":-0.0)"), kLimits);
+  const auto request =
+      ParseCompletionRequest(WithFields(R"(,"temperature":-0.0)"), DefaultLimits());
   ASSERT_TRUE(request.has_value());
   ASSERT_TRUE(request->temperature.has_value());
   EXPECT_EQ(*request->temperature, 0.0);
@@ -423,14 +428,14 @@ TEST(ParseCompletionRequest, NormalisesNegativeZeroTemperature) {
 
 TEST(ParseCompletionRequest, DecodesEscapesInContent) {
   const auto request = ParseCompletionRequest(
-      WithContent("").insert(39, R"(line\nbreak \"q\" \u00e9 \ud83d\ude00 \/)"), kLimits);
+      WithContent("").insert(39, R"(line\nbreak \"q\" \u00e9 \ud83d\ude00 \/)"), DefaultLimits());
   ASSERT_TRUE(request.has_value()) << ::testing::PrintToString(request.error());
   EXPECT_EQ(request->messages[0].content, "line\nbreak \"q\" \xc3\xa9 \xf0\x9f\x98\x80 /");
 }
 
 TEST(ParseCompletionRequest, KeepsLongContentIntact) {
-  const std::string content = Repeat(kEmoji + "a\n", 10'000);
-  const auto request = ParseCompletionRequest(WithContent(content), kLimits);
+  const std::string content = Repeat(std::string(kEmoji) + "a\n", 10'000);
+  const auto request = ParseCompletionRequest(WithContent(content), DefaultLimits());
   ASSERT_TRUE(request.has_value());
   EXPECT_EQ(request->messages[0].content, content);
 }
@@ -439,7 +444,7 @@ TEST(ParseCompletionRequest, ReportsEveryIssueInFieldOrder) {
   const CompletionRequestResult result = ParseCompletionRequest(
       R"({"cache_system":"yes","temperature":2,"max_tokens":0,"model":"","system":5,)"
       R"("messages":[{"role":"bot","content":""},7,{"content":5}],"extra":1})",
-      kLimits);
+      DefaultLimits());
   ASSERT_FALSE(result.has_value());
   const std::vector<ValidationIssue> expected = {
       {"literal_error",
@@ -466,7 +471,7 @@ TEST(ParseCompletionRequest, ReportsEveryIssueInFieldOrder) {
 
 TEST(ParseCompletionRequest, ReportsMissingMessagesWithOtherIssues) {
   const CompletionRequestResult result =
-      ParseCompletionRequest(R"({"max_tokens":5.5,"temperature":"hot"})", kLimits);
+      ParseCompletionRequest(R"({"max_tokens":5.5,"temperature":"hot"})", DefaultLimits());
   ASSERT_FALSE(result.has_value());
   const std::vector<ValidationIssue> expected = {
       {"missing", {"body", "messages"}, "Field required"},
@@ -480,14 +485,15 @@ TEST(ParseCompletionRequest, ReportsMissingMessagesWithOtherIssues) {
 
 TEST(ParseCompletionRequest, SkipsLastRoleRuleWhenAnItemIsInvalid) {
   const CompletionRequestResult result = ParseCompletionRequest(
-      WithMessages("[" + Message("user", "") + "," + Message("assistant", "a") + "]"), kLimits);
+      WithMessages("[" + Message("user", "") + "," + Message("assistant", "a") + "]"),
+      DefaultLimits());
   ASSERT_FALSE(result.has_value());
   ASSERT_EQ(result.error().size(), 1u);
   EXPECT_EQ(result.error()[0].type, "string_too_short");
 }
 
 TEST(ParseCompletionRequest, ValueThrowsOnInvalidBody) {
-  EXPECT_THROW((void)ParseCompletionRequest("[]", kLimits).value(), std::invalid_argument);
+  EXPECT_THROW((void)ParseCompletionRequest("[]", DefaultLimits()).value(), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "api/request_document.hpp"
 
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -151,6 +152,10 @@ INSTANTIATE_TEST_SUITE_P(
                       SyntaxCase{"LoneSurrogateEscape", R"({"system":"\ud800"})", 17},
                       SyntaxCase{"ByteOrderMark", "\xef\xbb\xbf{}", 0}),
     [](const ::testing::TestParamInfo<SyntaxCase>& info) { return info.param.name; });
+
+TEST(ParseRequestDocument, ValueThrowsOnSyntaxError) {
+  EXPECT_THROW((void)ParseRequestDocument("{").value(), std::invalid_argument);
+}
 
 TEST(ParseRequestDocument, LimitsNestingDepth) {
   const auto nested = [](std::size_t depth) {

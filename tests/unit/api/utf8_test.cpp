@@ -20,6 +20,9 @@ class CountCodePointsTest : public ::testing::TestWithParam<CountCase> {};
 
 TEST_P(CountCodePointsTest, CountsOrRejects) {
   EXPECT_EQ(CountCodePoints(GetParam().text), GetParam().expected);
+  if (GetParam().expected) {
+    EXPECT_EQ(CountCodePointsOfValidUtf8(GetParam().text), *GetParam().expected);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -130,6 +133,22 @@ TEST(CountCodePoints, CountsLargeMixedText) {
   std::string text;
   for (int i = 0; i < 100'000; ++i) text += "ab \xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80";
   EXPECT_EQ(CountCodePoints(text), 600'000u);
+  EXPECT_EQ(CountCodePointsOfValidUtf8(text), 600'000u);
+}
+
+TEST(CountCodePointsOfValidUtf8, AgreesWithValidatingCountAtEveryLengthAndAlignment) {
+  const std::string pattern = "a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80 bc";
+  std::string text;
+  for (int i = 0; i < 8; ++i) text += pattern;
+  for (std::size_t start = 0; start < 8; ++start) {
+    for (std::size_t length = 0; start + length <= text.size(); ++length) {
+      const std::string_view slice = std::string_view(text).substr(start, length);
+      const std::optional<std::size_t> expected = CountCodePoints(slice);
+      if (expected) {
+        ASSERT_EQ(CountCodePointsOfValidUtf8(slice), *expected) << start << "+" << length;
+      }
+    }
+  }
 }
 
 TEST(IsCodePointBoundary, DistinguishesContinuationBytes) {

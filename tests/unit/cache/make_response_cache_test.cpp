@@ -24,7 +24,7 @@ T RunTask(Task<T> task) {
   std::optional<T> value;
   std::exception_ptr error;
   net::co_spawn(io, std::move(task), [&](std::exception_ptr e, T result) {
-    error = e;
+    error = std::move(e);
     value = std::move(result);
   });
   io.run();
@@ -82,7 +82,7 @@ TEST(MakeResponseCacheTest, MaintenanceSweepsTheMemoryBackendUntilCancelled) {
   net::co_spawn(io, RunCacheMaintenance(*cache, std::chrono::milliseconds(1)),
                 net::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr error) {
                   finished = true;
-                  failure = error;
+                  failure = std::move(error);
                 }));
   for (int i = 0; i < 10'000 && memory.GetStats().entries != 0; ++i) {
     io.run_one_for(std::chrono::seconds(5));

@@ -32,7 +32,7 @@ T RunTask(Task<T> task) {
   std::optional<T> value;
   std::exception_ptr error;
   net::co_spawn(io, std::move(task), [&](std::exception_ptr e, T result) {
-    error = e;
+    error = std::move(e);
     value = std::move(result);
   });
   io.run();
@@ -296,30 +296,44 @@ TEST_F(MemoryCacheTest, ReplacingRestartsTheTtl) {
 }
 
 TEST_F(MemoryCacheTest, ShardedBoundsNeverExceedTheTotals) {
-  const std::size_t entry_bytes = MemoryCache::EntryBytes(Key(1), *MakeCompletion("v"));
   struct Row {
+    const char* name;
     std::size_t max_entries;
     std::size_t max_bytes;
-    std::size_t shards;
+    std::size_t value_length;
   };
   const std::vector<Row> rows = {
-      {160, 1 << 20, 16},             // Entry-bound.
-      {10000, 50 * entry_bytes, 16},  // Byte-bound.
-      {4, 1 << 20, 16},               // Fewer entries than shards: shards clamp to 4.
-      {17, 1 << 20, 16},              // Not a multiple of the shard count.
+      {"entry-bound", 160, std::size_t{64} << 20, 1},
+      {"byte-bound over 16 shards", 10000, std::size_t{16} << 20, 10'000},
+      {"fewer entries than shards", 4, std::size_t{64} << 20, 1},
+      {"entries not a multiple of shards", 17, std::size_t{64} << 20, 1},
+      {"small byte bound", 10000, 50'000, 100},
   };
   for (const Row& row : rows) {
-    MemoryCache cache(
-        {.max_entries = row.max_entries, .max_bytes = row.max_bytes, .shards = row.shards}, clock_);
+    MemoryCache cache({.max_entries = row.max_entries, .max_bytes = row.max_bytes, .shards = 16},
+                      clock_);
     for (int i = 0; i < 2000; ++i) {
-      Store(cache, Key(i), MakeCompletion("v"));
+      Store(cache, Key(i), MakeCompletion(std::string(row.value_length, 'v')));
     }
     const MemoryCache::Stats stats = cache.GetStats();
-    EXPECT_LE(stats.entries, row.max_entries) << row.max_entries;
-    EXPECT_LE(stats.bytes, row.max_bytes) << row.max_entries;
-    EXPECT_GT(stats.entries, 0u) << row.max_entries;
-    EXPECT_EQ(stats.entries + stats.evictions, 2000u) << row.max_entries;
+    EXPECT_LE(stats.entries, row.max_entries) << row.name;
+    EXPECT_LE(stats.bytes, row.max_bytes) << row.name;
+    EXPECT_GT(stats.entries, 0u) << row.name;
+    EXPECT_EQ(stats.entries + stats.evictions, 2000u) << row.name;
   }
+}
+
+TEST_F(MemoryCacheTest, SmallByteBoundIsOneExactLru) {
+  const std::size_t entry_bytes = MemoryCache::EntryBytes(Key(1), *MakeCompletion("v"));
+  // Under kMinShardBytes in total: one shard despite the default of 16.
+  MemoryCache cache({.max_bytes = 3 * entry_bytes}, clock_);
+  for (int i = 1; i <= 4; ++i) {
+    Store(cache, Key(i), MakeCompletion("v"));
+  }
+  EXPECT_FALSE(Contains(cache, Key(1)));
+  EXPECT_TRUE(Contains(cache, Key(2)));
+  EXPECT_TRUE(Contains(cache, Key(3)));
+  EXPECT_TRUE(Contains(cache, Key(4)));
 }
 
 // One I/O thread's traffic: stores, lookups, and now and then time passing and a sweep.
@@ -351,11 +365,12 @@ TEST_F(MemoryCacheTest, ConcurrentUseFromEightThreadsKeepsBounds) {
   std::atomic<std::uint64_t> lookups{0};
   std::vector<std::exception_ptr> failures(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       net::io_context io;
       net::co_spawn(io, Hammer(&cache, &clock_, t, kOperationsPerThread, &lookups),
-                    [&failures, t](std::exception_ptr error) { failures[t] = error; });
+                    [&failures, t](std::exception_ptr error) { failures[t] = std::move(error); });
       io.run();
     });
   }
@@ -386,7 +401,7 @@ TEST_F(MemoryCacheTest, SweeperReclaimsExpiredEntriesAndStopsWhenCancelled) {
   net::co_spawn(io, cache->RunSweeper(std::chrono::milliseconds(1)),
                 net::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr error) {
                   finished = true;
-                  failure = error;
+                  failure = std::move(error);
                 }));
   // Each run_one completes one sweep; the cap only keeps a broken sweeper from hanging.
   for (int i = 0; i < 10'000 && cache->GetStats().expirations < 3; ++i) {
@@ -411,7 +426,7 @@ TEST_F(MemoryCacheTest, SweeperStopsOnTotalCancellationWithoutWaitingForItsInter
   net::co_spawn(io, cache->RunSweeper(std::chrono::hours(1)),
                 net::bind_cancellation_slot(stop.slot(), [&](std::exception_ptr error) {
                   finished = true;
-                  failure = error;
+                  failure = std::move(error);
                 }));
   io.poll();  // Runs the sweeper up to its first wait.
   EXPECT_FALSE(finished);

@@ -351,9 +351,9 @@ TEST(LoadSettingsTest, QuotesOddValuesSafelyAndShortensLongOnes) {
 }
 
 TEST(LoadSettingsTest, NeverRepeatsTheValueOfAKeyVariable) {
-  const std::string secret = "sk-ant-SECRET-VALUE-123";
-  for (const std::string& bad :
-       {secret + " x", "\t" + secret + "\x01", secret + ",," + secret, secret + ",dev-local-key"}) {
+  for (const std::string bad :
+       {"sk-ant-SECRET-1 x", "\tsk-ant-SECRET-2\x01", "sk-ant-SECRET-3,,sk-ant-SECRET-4",
+        "sk-ant-SECRET-5,dev-local-key"}) {
     Variables variables = Production();
     variables["ANTHROPIC_API_KEY"] = bad;
     variables["SERVICE_API_KEY"] = bad;
@@ -569,7 +569,7 @@ class CollectVariablesTest : public testing::Test {
   void TearDown() override { std::filesystem::remove_all(directory_); }
 
   std::filesystem::path WriteDotenv(const std::string& text) {
-    const auto path = directory_ / ".env";
+    auto path = directory_ / ".env";
     std::ofstream(path, std::ios::binary) << text;
     return path;
   }

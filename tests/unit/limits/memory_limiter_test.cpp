@@ -27,7 +27,7 @@ LimitDecision Admit(Limiter& limiter, std::string_view key_id, std::uint32_t cos
   std::optional<AdmitResult> outcome;
   std::exception_ptr error;
   net::co_spawn(io, limiter.Admit(key_id, cost), [&](std::exception_ptr e, AdmitResult result) {
-    error = e;
+    error = std::move(e);
     outcome = std::move(result);
   });
   io.run();
@@ -201,11 +201,12 @@ TEST_F(MemoryLimiterTest, ConcurrentCallersNeverGetMoreThanTheBurst) {
   std::atomic<int> allowed{0};
   std::vector<std::exception_ptr> failures(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       net::io_context io;
       net::co_spawn(io, AdmitMany(&limiter, 1000, &allowed),
-                    [&failures, t](std::exception_ptr error) { failures[t] = error; });
+                    [&failures, t](std::exception_ptr error) { failures[t] = std::move(error); });
       io.run();
     });
   }

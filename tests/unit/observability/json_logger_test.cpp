@@ -203,6 +203,7 @@ TEST_F(JsonLoggerTest, ConcurrentWritersNeverInterleaveLines) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 500;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&logger, t] {
       for (int i = 0; i < kPerThread; ++i) {

@@ -101,6 +101,7 @@ TEST(MemoryLoggerTest, KeepsEveryLineFromConcurrentWriters) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 250;
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&logger, t] {
       for (int i = 0; i < kPerThread; ++i) logger.Info("tick", "", {{"thread", t}, {"i", i}});

@@ -23,7 +23,7 @@ std::optional<Caller> Authenticate(StaticKeyStore& store, std::string_view key) 
   std::optional<AuthenticateResult> outcome;
   std::exception_ptr error;
   net::co_spawn(io, store.Authenticate(key), [&](std::exception_ptr e, AuthenticateResult r) {
-    error = e;
+    error = std::move(e);
     outcome = std::move(r);
   });
   io.run();
@@ -34,12 +34,15 @@ std::optional<Caller> Authenticate(StaticKeyStore& store, std::string_view key) 
   return outcome.has_value() && outcome->has_value() ? **outcome : std::nullopt;
 }
 
-const std::vector<std::string> kAccepted = {"sk-live-7f3a9c1e5b2d4a60", "sk-next-0c4e8b2f6a1d3e97",
-                                            "legacy key with spaces"};
+// Built per test: a std::vector is not a constant-initialized global.
+std::vector<std::string> AcceptedKeys() {
+  return {"sk-live-7f3a9c1e5b2d4a60", "sk-next-0c4e8b2f6a1d3e97", "legacy key with spaces"};
+}
 
 TEST(StaticKeyStoreTest, AcceptsEachConfiguredKey) {
-  StaticKeyStore store(kAccepted);
-  for (const std::string& key : kAccepted) {
+  const std::vector<std::string> accepted = AcceptedKeys();
+  StaticKeyStore store(accepted);
+  for (const std::string& key : accepted) {
     const std::optional<Caller> caller = Authenticate(store, key);
     ASSERT_TRUE(caller.has_value()) << key;
     EXPECT_EQ(caller->key_id, KeyIdOf(DigestKey(key))) << key;
@@ -47,7 +50,8 @@ TEST(StaticKeyStoreTest, AcceptsEachConfiguredKey) {
 }
 
 TEST(StaticKeyStoreTest, RejectsKeysThatAreNotExactlyAConfiguredOne) {
-  StaticKeyStore store(kAccepted);
+  const std::vector<std::string> accepted = AcceptedKeys();
+  StaticKeyStore store(accepted);
   const std::vector<std::pair<const char*, std::string>> rows = {
       {"wrong", "sk-live-0000000000000000"},
       {"empty", ""},
@@ -61,7 +65,7 @@ TEST(StaticKeyStoreTest, RejectsKeysThatAreNotExactlyAConfiguredOne) {
       {"trailing newline", "sk-live-7f3a9c1e5b2d4a60\n"},
       {"trailing NUL", "sk-live-7f3a9c1e5b2d4a60\0"s},
       {"two keys joined", "sk-live-7f3a9c1e5b2d4a60,sk-next-0c4e8b2f6a1d3e97"},
-      {"its key_id", KeyIdOf(DigestKey(kAccepted[0]))},
+      {"its key_id", KeyIdOf(DigestKey(accepted[0]))},
   };
   for (const auto& [name, key] : rows) {
     EXPECT_EQ(Authenticate(store, key), std::nullopt) << name;
@@ -69,11 +73,12 @@ TEST(StaticKeyStoreTest, RejectsKeysThatAreNotExactlyAConfiguredOne) {
 }
 
 TEST(StaticKeyStoreTest, KeyIdIsAStableFingerprintThatDoesNotRevealTheKey) {
-  StaticKeyStore first(kAccepted);
-  StaticKeyStore second({kAccepted[0]});
-  const std::optional<Caller> a = Authenticate(first, kAccepted[0]);
-  const std::optional<Caller> b = Authenticate(second, kAccepted[0]);
-  const std::optional<Caller> other = Authenticate(first, kAccepted[1]);
+  const std::vector<std::string> accepted = AcceptedKeys();
+  StaticKeyStore first(accepted);
+  StaticKeyStore second({accepted[0]});
+  const std::optional<Caller> a = Authenticate(first, accepted[0]);
+  const std::optional<Caller> b = Authenticate(second, accepted[0]);
+  const std::optional<Caller> other = Authenticate(first, accepted[1]);
   ASSERT_TRUE(a && b && other);
   EXPECT_EQ(a->key_id, b->key_id);  // Same key, same id, whatever else is configured.
   EXPECT_NE(a->key_id, other->key_id);

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <future>
@@ -26,12 +28,18 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/serialize.hpp>
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "core/worker_pool.hpp"
 #include "upstream/anthropic_wire.hpp"
@@ -41,7 +49,7 @@ namespace {
 
 using tcp = net::ip::tcp;
 using boost::system::error_code;
-using namespace net::experimental::awaitable_operators;
+using net::experimental::awaitable_operators::operator||;
 
 // A bound for waits on the server thread, so a broken client fails the test instead of
 // hanging it. Never reached when the code works; nothing asserts on elapsed time.
@@ -142,9 +150,9 @@ class LoopbackServer {
       buffer.erase(0, head_bytes);
       const std::size_t length = std::stoul(request.headers["content-length"]);
       if (buffer.size() < length) {
-        auto [body_ec, n] = co_await net::async_read(
-            socket, net::dynamic_buffer(buffer), net::transfer_exactly(length - buffer.size()),
-            kAsTuple);
+        auto [body_ec, n] =
+            co_await net::async_read(socket, net::dynamic_buffer(buffer),
+                                     net::transfer_exactly(length - buffer.size()), kAsTuple);
         if (body_ec) co_return;
       }
       request.body = buffer.substr(0, length);
@@ -318,8 +326,8 @@ Task<void> WaitForGate(net::steady_timer& gate) { co_await gate.async_wait(kAsTu
 // cancelled by the operator).
 Task<bool> CompleteRacedWithGate(Provider& client, net::steady_timer& gate) {
   const core::CompletionRequest request = TestRequest();
-  auto winner = co_await (client.Complete(request, Within(std::chrono::seconds(30))) ||
-                          WaitForGate(gate));
+  auto winner =
+      co_await (client.Complete(request, Within(std::chrono::seconds(30))) || WaitForGate(gate));
   co_return winner.index() == 1;
 }
 
@@ -329,9 +337,9 @@ Task<UpstreamResult<core::Completion>> CompleteWithSignal(Provider& client,
                                                           net::cancellation_signal& signal) {
   const core::CompletionRequest request = TestRequest();
   const auto executor = co_await net::this_coro::executor;
-  co_return co_await net::co_spawn(
-      executor, client.Complete(request, Within(std::chrono::seconds(30))),
-      net::bind_cancellation_slot(signal.slot(), net::use_awaitable));
+  co_return co_await net::co_spawn(executor,
+                                   client.Complete(request, Within(std::chrono::seconds(30))),
+                                   net::bind_cancellation_slot(signal.slot(), net::use_awaitable));
 }
 
 using Gate = net::experimental::channel<void(error_code)>;
@@ -493,9 +501,9 @@ TEST_F(AnthropicClientTest, RateLimitedWithRetryAfter) {
 }
 
 TEST_F(AnthropicClientTest, RetryAfterMsIsUsedWhenRetryAfterIsAbsent) {
-  server_.Enqueue({Write(JsonResponse(429, "Too Many Requests",
-                                      R"({"error":{"type":"rate_limit_error"}})",
-                                      "retry-after-ms: 2500\r\n"))});
+  server_.Enqueue(
+      {Write(JsonResponse(429, "Too Many Requests", R"({"error":{"type":"rate_limit_error"}})",
+                          "retry-after-ms: 2500\r\n"))});
   const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().retry_after, std::optional<std::string>("3"));
@@ -503,7 +511,8 @@ TEST_F(AnthropicClientTest, RetryAfterMsIsUsedWhenRetryAfterIsAbsent) {
 
 TEST_F(AnthropicClientTest, OverloadedIsUnavailableAndTheConnectionIsReused) {
   server_.Enqueue({Write(JsonResponse(
-      529, "Overloaded", R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"))});
+      529, "Overloaded",
+      R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"))});
   server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
   const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
   ASSERT_FALSE(result.has_value());
@@ -534,8 +543,8 @@ TEST_F(AnthropicClientTest, MalformedSuccessBodyIsUnavailable) {
 
 TEST_F(AnthropicClientTest, BodyOverTheResponseLimitIsUnavailable) {
   options_.max_response_bytes = 1024;
-  const std::string big = R"({"content":[{"type":"text","text":")" + std::string(2000, 'a') +
-                          R"("}]})";
+  const std::string big =
+      R"({"content":[{"type":"text","text":")" + std::string(2000, 'a') + R"("}]})";
   server_.Enqueue({Write(JsonResponse(200, "OK", big))});
   const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
   ASSERT_FALSE(result.has_value());
@@ -613,9 +622,9 @@ std::string Event(std::string_view name, std::string_view data) {
 const std::string kStartEvent = Event(
     "message_start",
     R"({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"claude-sonnet-4-6","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":3,"cache_read_input_tokens":4,"output_tokens":1}}})");
-const std::string kBlockStart = Event(
-    "content_block_start",
-    R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+const std::string kBlockStart =
+    Event("content_block_start",
+          R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
 std::string TextDelta(std::string_view text) {
   return Event("content_block_delta",
                R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":")" +
@@ -623,8 +632,9 @@ std::string TextDelta(std::string_view text) {
 }
 const std::string kEndEvents =
     Event("content_block_stop", R"({"type":"content_block_stop","index":0})") +
-    Event("message_delta",
-          R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":12}})") +
+    Event(
+        "message_delta",
+        R"({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":12}})") +
     Event("message_stop", R"({"type":"message_stop"})");
 
 TEST_F(AnthropicClientTest, StreamsDeltasInPiecesThenTheFinalCompletion) {
@@ -636,10 +646,10 @@ TEST_F(AnthropicClientTest, StreamsDeltasInPiecesThenTheFinalCompletion) {
   const std::string second = all.substr(40, utf8_middle - 40);
   const std::string third = all.substr(utf8_middle);
   const std::string chunk2 = Chunk(second);
-  server_.Enqueue({Write(std::string(kStreamHead) + Chunk(first)), Pause(std::chrono::milliseconds(5)),
-                   Write(chunk2.substr(0, 7)), Pause(std::chrono::milliseconds(5)),
-                   Write(chunk2.substr(7)), Pause(std::chrono::milliseconds(5)),
-                   Write(Chunk(third) + std::string(kLastChunk))});
+  server_.Enqueue(
+      {Write(std::string(kStreamHead) + Chunk(first)), Pause(std::chrono::milliseconds(5)),
+       Write(chunk2.substr(0, 7)), Pause(std::chrono::milliseconds(5)), Write(chunk2.substr(7)),
+       Pause(std::chrono::milliseconds(5)), Write(Chunk(third) + std::string(kLastChunk))});
   server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
 
   const StreamOutcome outcome = Run(StreamOnce(Client(), Within(std::chrono::seconds(5))));
@@ -665,8 +675,9 @@ TEST_F(AnthropicClientTest, StreamsDeltasInPiecesThenTheFinalCompletion) {
 }
 
 TEST_F(AnthropicClientTest, StreamCutBeforeMessageStopIsUnavailable) {
-  server_.Enqueue({Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + TextDelta("Hi"))),
-                   Close()});
+  server_.Enqueue(
+      {Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + TextDelta("Hi"))),
+       Close()});
   const StreamOutcome outcome = Run(StreamOnce(Client(), Within(std::chrono::seconds(5))));
   ASSERT_FALSE(outcome.open_error);
   EXPECT_EQ(outcome.deltas, std::vector<std::string>{"Hi"});
@@ -684,10 +695,14 @@ TEST_F(AnthropicClientTest, StreamBodyEndingWithoutMessageStopIsUnavailable) {
 }
 
 TEST_F(AnthropicClientTest, MidStreamErrorEventIsUnavailableWithItsType) {
-  server_.Enqueue({Write(std::string(kStreamHead) +
-                         Chunk(kStartEvent +
-                               Event("error", R"({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})")) +
-                         std::string(kLastChunk))});
+  server_.Enqueue({Write(
+      std::string(kStreamHead) +
+      Chunk(
+          kStartEvent +
+          Event(
+              "error",
+              R"({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})")) +
+      std::string(kLastChunk))});
   const StreamOutcome outcome = Run(StreamOnce(Client(), Within(std::chrono::seconds(5))));
   ASSERT_TRUE(outcome.error.has_value());
   EXPECT_EQ(outcome.error->kind, UpstreamErrorKind::kUnavailable);
@@ -730,11 +745,202 @@ TEST_F(AnthropicClientTest, CancellingNextClosesTheConnection) {
   net::cancellation_signal signal;
   Gate gate(workers_.Context(0), 1);
   server_.OnHang([this, &gate] { PostToWorker([&gate] { (void)gate.try_send(error_code()); }); });
-  server_.Enqueue({Write(std::string(kStreamHead) + Chunk(kStartEvent)), Hang()});
+  // The pause lets the client block in its read before the gate opens, so the cancellation
+  // usually hits an operation in flight; either way the outcome must be the same.
+  server_.Enqueue({Write(std::string(kStreamHead) + Chunk(kStartEvent)),
+                   Pause(std::chrono::milliseconds(50)), Hang()});
   const auto result = Run(NextCancelledOnGate(Client(), gate, signal));
   ASSERT_FALSE(result.has_value());
   EXPECT_EQ(result.error().kind, UpstreamErrorKind::kCancelled);
   EXPECT_TRUE(server_.WaitForClientClose());
+}
+
+Task<std::vector<std::string>> PullOneThenDropTheStream(Provider& client) {
+  const core::CompletionRequest request = TestRequest();
+  std::vector<std::string> deltas;
+  auto stream = co_await client.OpenStream(request, Within(std::chrono::seconds(30)));
+  if (!stream) co_return deltas;
+  auto event = co_await (*stream)->Next();
+  if (event) deltas.push_back(event->text);
+  co_return deltas;  // The stream dies here, unfinished.
+}
+
+TEST_F(AnthropicClientTest, DestroyingAnUnfinishedStreamClosesItsConnection) {
+  server_.Enqueue({Write(std::string(kStreamHead) + Chunk(kStartEvent + TextDelta("Hi"))), Hang()});
+  EXPECT_EQ(Run(PullOneThenDropTheStream(Client())), std::vector<std::string>{"Hi"});
+  EXPECT_TRUE(server_.WaitForClientClose());
+}
+
+TEST_F(AnthropicClientTest, NoReuseWhenThePoolIsDisabled) {
+  options_.max_idle_connections_per_worker = 0;
+  server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
+  server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
+  ASSERT_TRUE(Run(CompleteOnce(Client(), Within(std::chrono::seconds(5)))).has_value());
+  ASSERT_TRUE(Run(CompleteOnce(Client(), Within(std::chrono::seconds(5)))).has_value());
+  EXPECT_EQ(server_.Accepted(), 2);
+}
+
+// ---- TLS --------------------------------------------------------------------------------
+
+struct PemPair {
+  std::string certificate;
+  std::string private_key;
+};
+
+std::string BioText(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  return std::string(data, static_cast<std::size_t>(size));
+}
+
+// A fresh self-signed certificate whose subjectAltName is `san` (e.g. "IP:127.0.0.1").
+PemPair SelfSignedCertificate(const char* san) {
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* certificate = X509_new();
+  X509_set_version(certificate, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(certificate), 1);
+  X509_gmtime_adj(X509_getm_notBefore(certificate), 0);
+  X509_gmtime_adj(X509_getm_notAfter(certificate), 3600);
+  X509_set_pubkey(certificate, key);
+  X509_NAME* name = X509_get_subject_name(certificate);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("cms test"), -1, -1, 0);
+  X509_set_issuer_name(certificate, name);
+  X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san);
+  X509_add_ext(certificate, extension, -1);
+  X509_EXTENSION_free(extension);
+  X509_sign(certificate, key, EVP_sha256());
+  BIO* cert_bio = BIO_new(BIO_s_mem());
+  BIO* key_bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(cert_bio, certificate);
+  PEM_write_bio_PrivateKey(key_bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+  PemPair pair{BioText(cert_bio), BioText(key_bio)};
+  BIO_free(cert_bio);
+  BIO_free(key_bio);
+  X509_free(certificate);
+  EVP_PKEY_free(key);
+  return pair;
+}
+
+// A one-connection HTTPS server on 127.0.0.1 (blocking, on its own thread: the client always
+// connects, so accept() returns). Answers one request with kMessageBody when the handshake
+// succeeds.
+class TlsServer {
+ public:
+  explicit TlsServer(const PemPair& pem)
+      : tls_(net::ssl::context::tls_server),
+        acceptor_(context_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
+    tls_.use_certificate_chain(net::buffer(pem.certificate));
+    tls_.use_private_key(net::buffer(pem.private_key), net::ssl::context::pem);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~TlsServer() { Join(); }
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  [[nodiscard]] std::uint16_t Port() const { return acceptor_.local_endpoint().port(); }
+  [[nodiscard]] bool HandshakeSucceeded() const { return handshake_ok_; }
+
+ private:
+  void Serve() {
+    tcp::socket socket(context_);
+    error_code ec;
+    acceptor_.accept(socket, ec);
+    if (ec) return;
+    net::ssl::stream<tcp::socket&> stream(socket, tls_);
+    stream.handshake(net::ssl::stream_base::server, ec);
+    if (ec) return;
+    handshake_ok_ = true;
+    std::string buffer;
+    const std::size_t head = net::read_until(stream, net::dynamic_buffer(buffer), "\r\n\r\n", ec);
+    if (ec) return;
+    const std::string_view head_text = std::string_view(buffer).substr(0, head);
+    const std::size_t at = head_text.find("Content-Length: ");
+    const std::size_t length = std::stoul(std::string(head_text.substr(at + 16)));
+    if (buffer.size() < head + length) {
+      net::read(stream, net::dynamic_buffer(buffer),
+                net::transfer_exactly(head + length - buffer.size()), ec);
+    }
+    const std::string response = JsonResponse(200, "OK", kMessageBody, "Connection: close\r\n");
+    net::write(stream, net::buffer(response), ec);
+    stream.shutdown(ec);
+  }
+
+  net::io_context context_;
+  net::ssl::context tls_;
+  tcp::acceptor acceptor_;
+  std::atomic<bool> handshake_ok_{false};
+  std::thread thread_;
+};
+
+UpstreamResult<core::Completion> CompleteOverTls(std::uint16_t port) {
+  core::WorkerPool workers(1);
+  workers.Start();
+  RecordingLogger logger;
+  AnthropicClientOptions options;
+  options.base_url = "https://127.0.0.1:" + std::to_string(port);
+  options.api_key = "sk-test-secret-key";
+  AnthropicClient client(options, workers, logger);
+  auto future = net::co_spawn(
+      workers.Context(0), CompleteOnce(client, Within(std::chrono::seconds(5))), net::use_future);
+  auto result = future.get();
+  workers.Stop();
+  return result;
+}
+
+// Points OpenSSL's default verify paths (what the client loads) at one PEM file for the
+// life of the object: the test's stand-in for the system CA store.
+class TrustedCaFile {
+ public:
+  explicit TrustedCaFile(const std::string& pem)
+      : path_(testing::TempDir() + "cms_upstream_test_ca.pem") {
+    std::FILE* file = std::fopen(path_.c_str(), "w");
+    std::fwrite(pem.data(), 1, pem.size(), file);
+    std::fclose(file);
+    ::setenv("SSL_CERT_FILE", path_.c_str(), 1);
+  }
+  ~TrustedCaFile() {
+    ::unsetenv("SSL_CERT_FILE");
+    std::remove(path_.c_str());
+  }
+
+ private:
+  std::string path_;
+};
+
+TEST(AnthropicClientTlsTest, UntrustedCertificateFailsTheHandshakeAsUnavailable) {
+  TlsServer server(SelfSignedCertificate("IP:127.0.0.1"));
+  const auto result = CompleteOverTls(server.Port());
+  server.Join();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable);
+  EXPECT_NE(result.error().log_message.find("tls handshake"), std::string::npos)
+      << result.error().log_message;
+  EXPECT_NE(result.error().log_message.find("certificate verify failed"), std::string::npos)
+      << result.error().log_message;
+  EXPECT_FALSE(server.HandshakeSucceeded());
+}
+
+TEST(AnthropicClientTlsTest, TrustedCertificateForAnotherHostFailsTheHandshake) {
+  const PemPair pem = SelfSignedCertificate("IP:127.0.0.2");
+  const TrustedCaFile trust(pem.certificate);
+  TlsServer server(pem);
+  const auto result = CompleteOverTls(server.Port());
+  server.Join();
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable);
+  EXPECT_FALSE(server.HandshakeSucceeded());
+}
+
+TEST(AnthropicClientTlsTest, TrustedCertificateForTheHostCompletes) {
+  const PemPair pem = SelfSignedCertificate("IP:127.0.0.1");
+  const TrustedCaFile trust(pem.certificate);
+  TlsServer server(pem);
+  const auto result = CompleteOverTls(server.Port());
+  server.Join();
+  ASSERT_TRUE(result.has_value()) << result.error().log_message;
+  EXPECT_EQ(result->content, "Hi there");
+  EXPECT_TRUE(server.HandshakeSucceeded());
 }
 
 // ---- Construction ----------------------------------------------------------------------
@@ -742,9 +948,9 @@ TEST_F(AnthropicClientTest, CancellingNextClosesTheConnection) {
 TEST(AnthropicClientConstructionTest, AcceptsBaseUrlsAndDescribesThem) {
   core::WorkerPool workers(1);
   RecordingLogger logger;
-  for (const std::string url : {"https://api.anthropic.com", "http://127.0.0.1:9100",
-                                "http://[::1]:9100", "https://proxy.example.com/anthropic/",
-                                "HTTP://localhost"}) {
+  for (const std::string url :
+       {"https://api.anthropic.com", "http://127.0.0.1:9100", "http://[::1]:9100",
+        "https://proxy.example.com/anthropic/", "HTTP://localhost"}) {
     AnthropicClientOptions options;
     options.base_url = url;
     options.api_key = "k";

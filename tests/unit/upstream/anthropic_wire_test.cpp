@@ -18,9 +18,8 @@ core::CompletionRequest BasicRequest() {
   core::CompletionRequest request;
   request.model = "claude-sonnet-4-6";
   request.max_tokens = 1024;
-  request.messages = {{core::Role::kUser, "Hello"},
-                      {core::Role::kAssistant, "Hi!"},
-                      {core::Role::kUser, "Bye"}};
+  request.messages = {
+      {core::Role::kUser, "Hello"}, {core::Role::kAssistant, "Hi!"}, {core::Role::kUser, "Bye"}};
   return request;
 }
 
@@ -147,7 +146,8 @@ TEST(ParseMessageResponseTest, MissingOrNullFieldsAreZeroOrEmpty) {
       {"null usage", R"({"content":[],"usage":null})", 0, 0},
       {"only output", R"({"content":[],"usage":{"output_tokens":5}})", 0, 5},
       {"null counters", R"({"content":[],"usage":{"input_tokens":null,"output_tokens":2,
-          "cache_read_input_tokens":null}})", 0, 2},
+          "cache_read_input_tokens":null}})",
+       0, 2},
   };
   for (const Row& row : rows) {
     const auto completion = ParseMessageResponse(row.body);
@@ -205,7 +205,8 @@ TEST(ParseErrorResponseTest, MapsStatusAndReadsTheEnvelope) {
       {529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},
           "request_id":"req_1"})",
        UpstreamErrorKind::kUnavailable, "overloaded_error", "Overloaded"},
-      {401, R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}})",
+      {401,
+       R"({"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}})",
        UpstreamErrorKind::kBadCredentials, "authentication_error", "invalid x-api-key"},
       {403, R"({"error":{"type":"permission_error"}})", UpstreamErrorKind::kBadCredentials,
        "permission_error", ""},
@@ -438,8 +439,7 @@ TEST(StreamAccumulatorTest, OnlyTextDeltasAddText) {
       {"content_block_delta", R"({"index":0,"delta":{"type":"signature_delta","signature":"s"}})",
        ""},
       {"content_block_stop", R"({"index":0})", ""},
-      {"content_block_start", R"({"index":1,"content_block":{"type":"text","text":"Pre"}})",
-       "Pre"},
+      {"content_block_start", R"({"index":1,"content_block":{"type":"text","text":"Pre"}})", "Pre"},
       {"content_block_delta", R"({"index":1,"delta":{"type":"text_delta","text":"fix"}})", "fix"},
       {"content_block_delta", R"({"index":1,"delta":{"type":"citations_delta","citation":{}}})",
        ""},
@@ -459,14 +459,17 @@ TEST(StreamAccumulatorTest, MalformedOrOutOfOrderEventsAreUnavailable) {
   };
   const SseEvent start{"message_start", R"({"message":{"model":"m"}})"};
   const Row rows[] = {
-      {"delta before start", {{"content_block_delta", R"({"delta":{"type":"text_delta","text":"x"}})"}}},
+      {"delta before start",
+       {{"content_block_delta", R"({"delta":{"type":"text_delta","text":"x"}})"}}},
       {"stop before start", {{"message_stop", "{}"}}},
       {"second start", {start, start}},
       {"start without message", {{"message_start", "{}"}}},
-      {"start with bad usage", {{"message_start", R"({"message":{"usage":{"input_tokens":"1"}}})"}}},
+      {"start with bad usage",
+       {{"message_start", R"({"message":{"usage":{"input_tokens":"1"}}})"}}},
       {"malformed delta json", {start, {"content_block_delta", R"({"delta":)"}}},
       {"delta without delta", {start, {"content_block_delta", R"({"index":0})"}}},
-      {"text_delta without text", {start, {"content_block_delta", R"({"delta":{"type":"text_delta"}})"}}},
+      {"text_delta without text",
+       {start, {"content_block_delta", R"({"delta":{"type":"text_delta"}})"}}},
       {"message_delta bad usage", {start, {"message_delta", R"({"usage":{"output_tokens":[]}})"}}},
       {"message_delta bad stop", {start, {"message_delta", R"({"delta":{"stop_reason":1}})"}}},
       {"message_stop not json", {start, {"message_stop", ""}}},

@@ -103,8 +103,7 @@ TEST(SseParserTest, StripsExactlyOneSpaceAfterTheColon) {
 }
 
 TEST(SseParserTest, JoinsDataLinesWithNewlines) {
-  EXPECT_EQ(ParseWhole("data: a\ndata:\ndata: b\n\n"),
-            (std::vector<SseEvent>{{"", "a\n\nb"}}));
+  EXPECT_EQ(ParseWhole("data: a\ndata:\ndata: b\n\n"), (std::vector<SseEvent>{{"", "a\n\nb"}}));
 }
 
 TEST(SseParserTest, FieldWithoutColonIsAFieldWithAnEmptyValue) {
@@ -140,7 +139,7 @@ TEST(SseParserTest, EventOverTheSizeBoundOverflowsAfterEarlierEvents) {
 
 TEST(SseParserTest, BoundCountsDataAccumulatedOverSeveralLines) {
   SseParser parser(16);
-  parser.Feed("data: 0123\n");  // 4 bytes of data kept.
+  parser.Feed("data: 0123\n");    // 4 bytes of data kept.
   parser.Feed("data: 012345\n");  // 4 + 12 = 16: still within.
   EXPECT_FALSE(parser.Overflowed());
   parser.Feed("data: 0\n");  // 11 bytes of data + a 7-byte line > 16.
