@@ -74,7 +74,7 @@ TEST_F(JsonLoggerTest, WritesOneObjectPerLineWithKeysInContractOrder) {
   EXPECT_EQ(text,
             R"({"timestamp":"2026-11-29T05:00:00.123Z","level":"INFO","event":"http_request",)"
             R"("request_id":"req-42","method":"POST","path":"/v1/completions","status":200,)"
-            R"("latency_ms":1.25E1})"
+            R"("latency_ms":12.5})"
             "\n");
   const auto lines = ParsedLines();
   ASSERT_EQ(lines.size(), 1u);
