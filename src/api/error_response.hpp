@@ -43,6 +43,17 @@ inline constexpr std::string_view kBadCredentialsDetail =
 inline constexpr std::string_view kUpstreamErrorDetail = "Upstream AI error.";      // 502
 inline constexpr std::string_view kUpstreamTimeoutDetail = "Upstream AI timeout.";  // 504
 inline constexpr std::string_view kClientClosedDetail = "Client closed request";    // 499
+// 503 when upstream capacity (MAX_CONCURRENT_UPSTREAM and its queue) is exhausted.
+inline constexpr std::string_view kOverloadedDetail =
+    "Service is at capacity. Retry after a moment.";
+// 503 (or a stream's error event) when the shutdown grace period ends a request.
+inline constexpr std::string_view kShuttingDownDetail = "Service is shutting down.";
+// 503 when the key store cannot answer (fail closed).
+inline constexpr std::string_view kAuthUnavailableDetail =
+    "Authentication is temporarily unavailable.";
+// 429 from our own per-key limiter (RATE_LIMIT_PER_MINUTE), distinct from the upstream's.
+inline constexpr std::string_view kCallerRateLimitedDetail =
+    "Rate limit exceeded for this API key. Retry after a moment.";
 
 // The status logged when the caller left before an answer; nothing is sent (nginx's 499).
 inline constexpr unsigned kClientClosedStatus = 499;

@@ -54,6 +54,7 @@ handlers::HandlerSettings MakeHandlerSettings(const config::Settings& settings) 
   handler_settings.limits = api::RequestLimits{settings.default_model, settings.default_max_tokens,
                                                settings.max_tokens_limit};
   handler_settings.upstream_timeout = settings.upstream_timeout;
+  handler_settings.first_byte_timeout = settings.upstream_first_byte_timeout;
   handler_settings.stream_heartbeat = settings.stream_heartbeat;
   handler_settings.cache_enabled = settings.cache_ttl.count() > 0;
   return handler_settings;
@@ -103,6 +104,7 @@ App::App(config::Settings settings)
   server_options.host = settings_.host;
   server_options.port = settings_.port;
   server_options.max_request_bytes = settings_.max_request_bytes;
+  server_options.accept_delay = settings_.shutdown_accept_delay;
   server_options.cors = MakeCorsPolicy(settings_);
   server_ = std::make_unique<http::Server>(workers_, router_, std::move(server_options), logger_);
 }

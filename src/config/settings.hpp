@@ -76,6 +76,28 @@ struct Settings {
   // STREAM_IDLE_TIMEOUT_SECONDS: a stream whose upstream sends nothing for this long ends
   // with an error event. Default 60 s; >= 1.
   std::chrono::seconds stream_idle_timeout{60};
+  // UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: a stream whose upstream has not begun answering
+  // (response head) within this time ends with 504 before anything is sent. Non-streaming
+  // calls, whose head arrives only with the whole answer, are bounded by upstream_timeout.
+  // Default 30 s; >= 1.
+  std::chrono::seconds upstream_first_byte_timeout{30};
+  // UPSTREAM_MAX_RETRIES: retries of an upstream call that failed with 429, 529, 500, 502,
+  // 503, 504 or a connection failure, only while nothing was sent to the caller. Default 2;
+  // 0 to 10.
+  int upstream_max_retries = 2;
+  // UPSTREAM_RETRY_BASE_DELAY_MS: first backoff step (exponential, full jitter, at most 8 s)
+  // when the upstream gives no Retry-After. Default 500 ms; 1 to 60000.
+  std::chrono::milliseconds upstream_retry_base_delay{500};
+  // MAX_CONCURRENT_UPSTREAM: upstream calls in flight at once; beyond it callers queue, and
+  // past the queue they get 503 with Retry-After. Default 0: sized from the process's file
+  // descriptor limit (each call holds one socket besides its caller's). 0 to 1,000,000.
+  std::int64_t max_concurrent_upstream = 0;
+  // UPSTREAM_QUEUE_MAX: callers that may wait for an upstream slot. Default 0: as many as
+  // MAX_CONCURRENT_UPSTREAM. 0 to 1,000,000.
+  std::int64_t upstream_queue_max = 0;
+  // UPSTREAM_QUEUE_TIMEOUT_MS: longest wait for an upstream slot before 503. Default 5000;
+  // 0 to 600000 (0: never wait).
+  std::chrono::milliseconds upstream_queue_timeout{5000};
 
   // --- Callers ------------------------------------------------------------------------
   // SERVICE_API_KEY: the keys callers may send in X-API-Key, comma-separated so a key can
@@ -132,6 +154,10 @@ struct Settings {
   // SHUTDOWN_GRACE_SECONDS: how long in-flight requests may finish after SIGTERM. Default
   // 30 s; >= 0 (0: close at once).
   std::chrono::seconds shutdown_grace{30};
+  // SHUTDOWN_ACCEPT_DELAY_SECONDS: after SIGTERM, readiness answers 503 at once but new
+  // connections are still accepted this long, so load balancers see the change before
+  // connections are refused. Counted within shutdown_grace. Default 2 s; >= 0.
+  std::chrono::seconds shutdown_accept_delay{2};
 
   // --- Logging ------------------------------------------------------------------------
   // LOG_LEVEL: DEBUG, INFO, WARNING (or WARN), ERROR; case-insensitive. Default INFO.

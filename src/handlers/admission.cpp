@@ -21,7 +21,7 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
                                            http::Exchange& exchange) {
   const std::string_view key = PresentedKey(exchange);
   if (key.empty()) {
-    co_await RespondDetail(exchange, status::unauthorized, "X-API-Key header missing");
+    co_await RespondDetail(exchange, status::unauthorized, api::kMissingApiKeyDetail);
     co_return std::nullopt;
   }
   auto caller = co_await context.key_store.Authenticate(key);
@@ -30,11 +30,11 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
     context.logger.Error("key_store_error", exchange.RequestId(),
                          {{"error", caller.error().log_message}});
     co_await RespondDetail(exchange, status::service_unavailable,
-                           "Authentication is temporarily unavailable.");
+                           api::kAuthUnavailableDetail);
     co_return std::nullopt;
   }
   if (!caller->has_value()) {
-    co_await RespondDetail(exchange, status::forbidden, "Invalid API key");
+    co_await RespondDetail(exchange, status::forbidden, api::kInvalidApiKeyDetail);
     co_return std::nullopt;
   }
 
@@ -45,8 +45,7 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
     headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, seconds)));
     co_await exchange.Respond(
         status::too_many_requests,
-        api::DetailBody("Rate limit exceeded for this API key. Retry after a moment.",
-                        exchange.RequestId()),
+        api::DetailBody(api::kCallerRateLimitedDetail, exchange.RequestId()),
         std::move(headers));
     co_return std::nullopt;
   }
@@ -60,14 +59,14 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
   auto body = co_await exchange.ReadBody();
   if (!body) {
     if (body.error() == http::BodyError::kTooLarge) {
-      co_await RespondDetail(exchange, status::payload_too_large, "Request body too large");
+      co_await RespondDetail(exchange, status::payload_too_large, api::kBodyTooLargeDetail);
     }
     co_return std::nullopt;
   }
   auto parsed = api::ParseCompletionRequest(*body, context.settings.limits);
   if (!parsed) {
     co_await exchange.Respond(status::unprocessable_entity,
-                              api::ValidationErrorBody(parsed.error()));
+                              api::ValidationErrorBody(parsed.error(), exchange.RequestId()));
     co_return std::nullopt;
   }
   co_return AdmittedRequest{std::move(**caller), std::move(*parsed)};

@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "api/completion_response.hpp"
+#include "api/error_response.hpp"
 #include "handlers/admission.hpp"
 #include "handlers/cache_access.hpp"
 #include "handlers/respond.hpp"
@@ -42,6 +43,10 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
   auto outcome =
       co_await (context_.provider.Complete(request, options) || exchange.WaitUntilClientGone());
   if (outcome.index() == 1) {
+    if (exchange.ServerTerminating()) {
+      co_await RespondDetail(exchange, status::service_unavailable, api::kShuttingDownDetail);
+      co_return;
+    }
     context_.logger.Info("client_disconnected", request_id, {{"phase", "upstream_call"}});
     co_return;
   }

@@ -4,6 +4,10 @@
 #include <variant>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "api/error_response.hpp"
 
 #include "handlers/admission.hpp"
 #include "handlers/cache_access.hpp"
@@ -48,10 +52,27 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
   const auto started = Clock::now();
   const upstream::CallOptions options{exchange.ArrivedAt() + context_.settings.upstream_timeout,
                                       request_id};
+  net::steady_timer first_byte_deadline{co_await net::this_coro::executor,
+                                        Clock::now() + context_.settings.first_byte_timeout};
   auto opened =
-      co_await (context_.provider.OpenStream(request, options) || exchange.WaitUntilClientGone());
+      co_await (context_.provider.OpenStream(request, options) || exchange.WaitUntilClientGone() ||
+                first_byte_deadline.async_wait(net::use_awaitable));
   if (opened.index() == 1) {
+    if (exchange.ServerTerminating()) {
+      co_await RespondDetail(exchange, http::bhttp::status::service_unavailable,
+                             api::kShuttingDownDetail);
+    }
     LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
+    co_return;
+  }
+  if (opened.index() == 2) {
+    // The upstream accepted the connection but has not begun answering: the stream's own
+    // deadline, shorter than the whole call's (UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS).
+    upstream::UpstreamError timeout;
+    timeout.kind = upstream::UpstreamErrorKind::kTimeout;
+    timeout.log_message = "no response head within the first byte timeout";
+    LogAnthropicError(context_.logger, request_id, timeout);
+    co_await RespondUpstreamError(exchange, timeout);
     co_return;
   }
   auto& stream = std::get<0>(opened);

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include "api/error_response.hpp"
 #include "api/stream_events.hpp"
 
 namespace cms::handlers {
@@ -137,6 +138,8 @@ const char* StreamOutcomeName(StreamOutcome outcome) {
       return "client_disconnected";
     case StreamOutcome::kUpstreamError:
       return "upstream_error";
+    case StreamOutcome::kServerShutdown:
+      return "server_shutdown";
   }
   return "upstream_error";
 }
@@ -148,12 +151,18 @@ Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchan
   auto ended = co_await (forwarder.Run() || PumpUpstream(upstream, channel) ||
                          exchange.WaitUntilClientGone());
   RelayReport report = forwarder.TakeReport();
-  if (ended.index() != 0) {
-    // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
-    // delivered, and the pump's upstream read is already cancelled.
-    report.outcome = StreamOutcome::kClientDisconnected;
-    report.completion.reset();
+  if (ended.index() == 0) co_return report;
+  report.completion.reset();
+  if (exchange.ServerTerminating()) {
+    // The drain's grace is over: the caller learns its stream was cut, never silently.
+    report.outcome = StreamOutcome::kServerShutdown;
+    co_await exchange.WriteEvents(api::ErrorEvent(api::kShuttingDownDetail));
+    exchange.AbortEventStream();
+    co_return report;
   }
+  // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
+  // delivered, and the pump's upstream read is already cancelled.
+  report.outcome = StreamOutcome::kClientDisconnected;
   co_return report;
 }
 

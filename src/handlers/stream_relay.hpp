@@ -20,9 +20,10 @@
 
 namespace cms::handlers {
 
-enum class StreamOutcome { kCompleted, kClientDisconnected, kUpstreamError };
+enum class StreamOutcome { kCompleted, kClientDisconnected, kUpstreamError, kServerShutdown };
 
-// "completed", "client_disconnected", "upstream_error": the stream_end log's outcome.
+// "completed", "client_disconnected", "upstream_error", "server_shutdown": the stream_end
+// log's outcome.
 const char* StreamOutcomeName(StreamOutcome outcome);
 
 struct RelayReport {
