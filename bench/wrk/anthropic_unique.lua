@@ -9,7 +9,7 @@ wrk.headers["anthropic-version"] = "2023-06-01"
 
 function request()
   local body = string.format(
-    '{"model":"claude-sonnet-4-6","max_tokens":1024,"stream":%s,"messages":[{"role":"user","content":"Benchmark question number %d?"}]}',
+    '{"model":"claude-sonnet-4-6","max_tokens":1024,"stream":%s,"messages":[{"role":"user","content":"Benchmark question number %s?"}]}',
     stream and "true" or "false", next_number())
   return wrk.format(nil, "/v1/messages", nil, body)
 end

@@ -9,9 +9,13 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- BENCH_NONCE differs per case, so no body repeats one from an earlier case (which the
+-- service would answer from its cache).
+local nonce = os.getenv("BENCH_NONCE") or "0"
+
 function next_number()
   counter = counter + 1
-  return thread_id * 100000000 + counter
+  return nonce .. "-" .. (thread_id * 100000000 + counter)
 end
 
 function done(summary, latency, requests)

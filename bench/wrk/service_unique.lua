@@ -8,6 +8,6 @@ wrk.headers["X-API-Key"] = "bench-service-key"
 
 function request()
   local body = string.format(
-    '{"messages":[{"role":"user","content":"Benchmark question number %d?"}]}', next_number())
+    '{"messages":[{"role":"user","content":"Benchmark question number %s?"}]}', next_number())
   return wrk.format(nil, path, nil, body)
 end

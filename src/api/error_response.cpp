@@ -147,6 +147,12 @@ ErrorReply UpstreamErrorReply(const upstream::UpstreamError& error, std::string_
       return DetailReply(504, kUpstreamTimeoutDetail, request_id);
     case UpstreamErrorKind::kCancelled:
       return DetailReply(kClientClosedStatus, kClientClosedDetail, request_id);
+    case UpstreamErrorKind::kOverloaded: {
+      // Capacity frees within moments: a short, fixed hint keeps clients from retrying at once.
+      ErrorReply reply = DetailReply(503, kOverloadedDetail, request_id);
+      reply.retry_after = "1";
+      return reply;
+    }
     case UpstreamErrorKind::kInternal:
       break;
   }

@@ -10,12 +10,14 @@
 #include <future>
 #include <stdexcept>
 
+#include "app/file_limit.hpp"
 #include "app/termination_signal.hpp"
 #include "cache/make_response_cache.hpp"
 #include "limits/memory_limiter.hpp"
 #include "simulator/simulator.hpp"
 #include "store/static_key_store.hpp"
 #include "upstream/anthropic_client.hpp"
+#include "upstream/retrying_provider.hpp"
 
 namespace cms::app {
 
@@ -60,6 +62,19 @@ handlers::HandlerSettings MakeHandlerSettings(const config::Settings& settings) 
   return handler_settings;
 }
 
+limits::UpstreamGateOptions MakeGateOptions(const config::Settings& settings) {
+  const std::size_t descriptors = RaiseFileDescriptorLimit();
+  const std::size_t in_flight = settings.max_concurrent_upstream > 0
+                                    ? static_cast<std::size_t>(settings.max_concurrent_upstream)
+                                    : AutoUpstreamConcurrency(descriptors);
+  const std::size_t waiting = settings.upstream_queue_max > 0
+                                  ? static_cast<std::size_t>(settings.upstream_queue_max)
+                                  : in_flight;
+  return limits::UpstreamGateOptions{.max_in_flight = in_flight,
+                                     .max_waiting = waiting,
+                                     .max_wait = settings.upstream_queue_timeout};
+}
+
 }  // namespace
 
 App::App(config::Settings settings)
@@ -80,7 +95,7 @@ App::App(config::Settings settings)
   limiter_ = std::make_unique<limits::MemoryLimiter>(limits::MemoryLimiterOptions{
       .requests_per_minute = static_cast<std::uint32_t>(settings_.rate_limit_per_minute),
       .burst = static_cast<std::uint32_t>(settings_.rate_limit_burst)});
-  provider_ = std::make_unique<upstream::AnthropicClient>(
+  client_ = std::make_unique<upstream::AnthropicClient>(
       upstream::AnthropicClientOptions{
           .base_url = upstream_base_url_,
           .api_key = upstream_api_key_,
@@ -88,9 +103,17 @@ App::App(config::Settings settings)
           .connect_timeout = settings_.upstream_connect_timeout,
           .stream_idle_timeout = settings_.stream_idle_timeout},
       workers_, logger_);
+  provider_ = std::make_unique<upstream::RetryingProvider>(
+      *client_,
+      upstream::RetryPolicy{.max_retries = settings_.upstream_max_retries,
+                            .base_delay = settings_.upstream_retry_base_delay},
+      logger_);
+  upstream_gate_options_ = MakeGateOptions(settings_);
+  upstream_gate_ = std::make_unique<limits::UpstreamGate>(upstream_gate_options_);
 
-  context_ = std::make_unique<handlers::HandlerContext>(handlers::HandlerContext{
-      handler_settings_, *key_store_, *limiter_, *cache_, *provider_, logger_});
+  context_ = std::make_unique<handlers::HandlerContext>(
+      handlers::HandlerContext{handler_settings_, *key_store_, *limiter_, *cache_, flights_,
+                               *upstream_gate_, *provider_, logger_});
   readiness_handler_ =
       std::make_unique<handlers::ReadinessHandler>(draining_, std::vector<handlers::ReadinessCheck*>{});
   completions_handler_ = std::make_unique<handlers::CompletionsHandler>(*context_);
@@ -150,6 +173,7 @@ void App::LogStartup() {
        {"simulator", settings_.use_simulator},
        {"service_key", settings_.service_key_is_development_default ? "development default"
                                                                      : "configured"},
+       {"max_concurrent_upstream", upstream_gate_options_.max_in_flight},
        {"host", settings_.host},
        {"port", server_->Port()},
        {"workers", workers_.Size()}});

@@ -67,7 +67,11 @@ class App {
   std::unique_ptr<cache::ResponseCache> cache_;
   std::unique_ptr<store::StaticKeyStore> key_store_;
   std::unique_ptr<limits::MemoryLimiter> limiter_;
-  std::unique_ptr<upstream::Provider> provider_;
+  std::unique_ptr<upstream::Provider> client_;    // The Anthropic client itself.
+  std::unique_ptr<upstream::Provider> provider_;  // client_ with retries; what handlers use.
+  handlers::CompletionFlights flights_;
+  limits::UpstreamGateOptions upstream_gate_options_;
+  std::unique_ptr<limits::UpstreamGate> upstream_gate_;
 
   handlers::HandlerSettings handler_settings_;
   std::unique_ptr<handlers::HandlerContext> context_;

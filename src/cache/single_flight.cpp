@@ -150,9 +150,12 @@ class Membership {
  public:
   Membership(FlightPtr flight, std::shared_ptr<Waiter> waiter)
       : flight_(std::move(flight)), waiter_(std::move(waiter)) {}
+  // NOLINTNEXTLINE(bugprone-exception-escape): only a failing mutex or bad_alloc throws here.
   ~Membership() { Leave(); }
   Membership(const Membership&) = delete;
   Membership& operator=(const Membership&) = delete;
+  Membership(Membership&&) = delete;
+  Membership& operator=(Membership&&) = delete;
 
   // The outcome, once the work has finished; std::nullopt while it runs. Ends the
   // membership when it returns a value.

@@ -10,6 +10,7 @@
 #include "handlers/admission.hpp"
 #include "handlers/cache_access.hpp"
 #include "handlers/respond.hpp"
+#include "handlers/upstream_call.hpp"
 #include "handlers/upstream_log.hpp"
 
 namespace cms::handlers {
@@ -17,16 +18,16 @@ namespace cms::handlers {
 namespace {
 using boost::asio::experimental::awaitable_operators::operator||;
 using http::bhttp::status;
-
 }  // namespace
 
 Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
   auto admitted = co_await Admit(context_, exchange);
   if (!admitted) co_return;
-  const core::CompletionRequest& request = admitted->request;
   const std::string_view request_id = exchange.RequestId();
+  // Shared, not copied: the upstream call may outlive this caller (coalescing).
+  auto request = std::make_shared<const core::CompletionRequest>(std::move(admitted->request));
 
-  const cache::CacheKey key = cache::CanonicalKey(request);
+  const cache::CacheKey key = cache::CanonicalKey(*request);
   if (auto hit = co_await LookupCached(context_, key, request_id)) {
     co_await exchange.Respond(status::ok,
                               api::RenderCompletionResponse(**hit, request_id, /*cached=*/true,
@@ -34,14 +35,16 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
     co_return;
   }
 
-  LogAnthropicRequest(context_.logger, request_id, request, /*stream=*/false);
-  const auto started = Clock::now();
-  const upstream::CallOptions options{exchange.ArrivedAt() + context_.settings.upstream_timeout,
-                                      request_id};
-  // Whichever ends first wins: the answer, or the caller leaving (which cancels the call,
-  // so nobody pays for tokens no one will read).
-  auto outcome =
-      co_await (context_.provider.Complete(request, options) || exchange.WaitUntilClientGone());
+  // Identical misses in flight share one upstream call. The call is not this caller's: if it
+  // leaves, the others still get their answer; when the last one leaves, the call is
+  // cancelled, so nobody pays for tokens no one will read.
+  CompletionFlights::Work work = [&context = context_, request, key, id = std::string(request_id),
+                                  deadline = exchange.ArrivedAt() +
+                                             context_.settings.upstream_timeout] {
+    return CallUpstreamOnce(context, request, key, id, deadline);
+  };
+  auto outcome = co_await (context_.flights.Run(key, std::move(work)) ||
+                           exchange.WaitUntilClientGone());
   if (outcome.index() == 1) {
     if (exchange.ServerTerminating()) {
       co_await RespondDetail(exchange, status::service_unavailable, api::kShuttingDownDetail);
@@ -50,19 +53,18 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
     context_.logger.Info("client_disconnected", request_id, {{"phase", "upstream_call"}});
     co_return;
   }
-  auto& result = std::get<0>(outcome);
+  const auto& flight = std::get<0>(outcome);
+  if (flight.joined) context_.logger.Info("request_coalesced", request_id, {});
+  const upstream::UpstreamResult<core::Completion>& result = *flight.result;
   if (!result) {
-    LogAnthropicError(context_.logger, request_id, result.error());
     co_await RespondUpstreamError(exchange, result.error());
     co_return;
   }
-  LogAnthropicResponse(context_.logger, request_id, *result, MillisecondsSince(started));
-  auto completion = std::make_shared<const core::Completion>(std::move(*result));
-  co_await StoreCompleted(context_, key, completion, request_id);
-  co_await exchange.Respond(status::ok,
-                            api::RenderCompletionResponse(*completion, request_id,
-                                                          /*cached=*/false,
-                                                          MillisecondsSince(exchange.ArrivedAt())));
+  // A coalesced caller's answer came from another caller's upstream call: like a cache hit,
+  // it is marked cached.
+  co_await exchange.Respond(
+      status::ok, api::RenderCompletionResponse(*result, request_id, /*cached=*/flight.joined,
+                                                MillisecondsSince(exchange.ArrivedAt())));
 }
 
 }  // namespace cms::handlers

@@ -11,7 +11,9 @@
 
 #include "api/parse_completion_request.hpp"
 #include "cache/response_cache.hpp"
+#include "cache/single_flight.hpp"
 #include "limits/limiter.hpp"
+#include "limits/upstream_gate.hpp"
 #include "observability/logger.hpp"
 #include "store/key_store.hpp"
 #include "upstream/provider.hpp"
@@ -28,12 +30,17 @@ struct HandlerSettings {
   std::size_t stream_buffer_events = 16;            // Upstream events buffered per stream.
 };
 
+// Identical concurrent cache misses share one upstream call (and its outcome, errors too).
+using CompletionFlights = cache::SingleFlight<upstream::UpstreamResult<core::Completion>>;
+
 struct HandlerContext {
   const HandlerSettings& settings;
   store::KeyStore& key_store;
   limits::Limiter& limiter;
   cache::ResponseCache& cache;
-  upstream::Provider& provider;
+  CompletionFlights& flights;
+  limits::UpstreamGate& upstream_gate;  // MAX_CONCURRENT_UPSTREAM and its bounded queue.
+  upstream::Provider& provider;         // With retries (upstream/retrying_provider.hpp).
   observability::Logger& logger;
 };
 

@@ -48,6 +48,21 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     co_return;
   }
 
+  // A slot for the whole stream; when none frees up in time the caller is shed with 503.
+  auto permit = co_await (context_.upstream_gate.Acquire() || exchange.WaitUntilClientGone());
+  if (permit.index() == 1) {
+    LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
+    co_return;
+  }
+  if (!std::get<0>(permit)) {
+    upstream::UpstreamError shed;
+    shed.kind = upstream::UpstreamErrorKind::kOverloaded;
+    shed.log_message = "MAX_CONCURRENT_UPSTREAM reached and the wait queue is full or timed out";
+    LogAnthropicError(context_.logger, request_id, shed);
+    co_await RespondUpstreamError(exchange, shed);
+    co_return;
+  }
+
   LogAnthropicRequest(context_.logger, request_id, request, /*stream=*/true);
   const auto started = Clock::now();
   const upstream::CallOptions options{exchange.ArrivedAt() + context_.settings.upstream_timeout,

@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <utility>
 
+#include "simulator/sim_answer.hpp"
+#include "simulator/sim_json.hpp"
+
 namespace cms::simulator {
 
 namespace {
@@ -34,6 +37,50 @@ constexpr std::array<std::pair<std::string_view, FaultOutcome>, 5> kOutcomeDirec
     {"hang", FaultOutcome::kHang},
 }};
 
+// The statuses fail-times can repeat, with the error the real API sends for each.
+struct RepeatableError {
+  std::string_view directive;  // As written after the count.
+  unsigned status;
+  std::string_view type;
+  std::string_view message;
+};
+constexpr std::array<RepeatableError, 6> kRepeatableErrors{{
+    {"429", 429, "rate_limit_error",
+     "Number of request tokens has exceeded your per-minute rate limit (simulated)."},
+    {"500", 500, "api_error", "Internal server error"},
+    {"502", 502, "api_error", "Bad gateway"},
+    {"503", 503, "api_error", "Service unavailable"},
+    {"504", 504, "timeout_error", "Request timed out"},
+    {"529", 529, "overloaded_error", "Overloaded"},
+}};
+
+const RepeatableError* FindRepeatableError(unsigned status) {
+  for (const RepeatableError& error : kRepeatableErrors) {
+    if (error.status == status) return &error;
+  }
+  return nullptr;
+}
+
+// "<n>:<failure>" (what follows "fail-times:"); nullopt unless both parts are valid.
+std::optional<RepeatedFailure> ParseRepeatedFailure(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  const std::string_view count = spec.substr(0, colon);
+  const std::string_view failure = spec.substr(colon + 1);
+  std::uint32_t times = 0;
+  const auto [end, ec] = std::from_chars(count.data(), count.data() + count.size(), times);
+  if (count.empty() || ec != std::errc{} || end != count.data() + count.size() || times == 0 ||
+      times > kMaxFailTimes) {
+    return std::nullopt;
+  }
+  if (failure == "reset") return RepeatedFailure{times, 0};
+  for (const RepeatableError& error : kRepeatableErrors) {
+    // Compared as text so that "0529" or "529 " are not taken for 529.
+    if (failure == error.directive) return RepeatedFailure{times, error.status};
+  }
+  return std::nullopt;
+}
+
 // "<digits>" as milliseconds, clamped to kMaxFaultDelay; nullopt unless all digits.
 std::optional<std::chrono::milliseconds> ParseDelay(std::string_view digits) {
   if (digits.empty()) return std::nullopt;
@@ -61,7 +108,10 @@ void ApplyDirective(std::string_view name, FaultPlan& plan) {
   }
   constexpr std::string_view kSlow = "slow:";
   constexpr std::string_view kChunkDelay = "chunk-delay:";
-  if (name.starts_with(kSlow)) {
+  constexpr std::string_view kFailTimes = "fail-times:";
+  if (name.starts_with(kFailTimes)) {
+    if (!plan.fail_times) plan.fail_times = ParseRepeatedFailure(name.substr(kFailTimes.size()));
+  } else if (name.starts_with(kSlow)) {
     if (!plan.first_byte_delay) plan.first_byte_delay = ParseDelay(name.substr(kSlow.size()));
   } else if (name.starts_with(kChunkDelay)) {
     if (!plan.chunk_delay) plan.chunk_delay = ParseDelay(name.substr(kChunkDelay.size()));
@@ -93,6 +143,66 @@ FaultPlan PlanFaults(const SimRequest& request) {
   FaultPlan plan;
   for (const SimMessage& message : request.messages) AddFaultDirectives(message.text, plan);
   return plan;
+}
+
+std::string_view RepeatedFailureType(unsigned status) {
+  const RepeatableError* error = FindRepeatableError(status);
+  return error != nullptr ? error->type : "api_error";
+}
+
+std::string RenderRepeatedFailureBody(unsigned status, std::string_view request_id) {
+  const RepeatableError* error = FindRepeatableError(status);
+  const std::string_view type = error != nullptr ? error->type : "api_error";
+  const std::string_view message = error != nullptr ? error->message : "Internal server error";
+  std::string body;
+  body.reserve(128 + message.size() + request_id.size());
+  body.append(R"({"type":"error","error":{"type":)");
+  AppendJsonString(body, type);
+  body.append(R"(,"message":)");
+  AppendJsonString(body, message);
+  body.append(R"(},"request_id":)");
+  AppendJsonString(body, request_id);
+  body.push_back('}');
+  return body;
+}
+
+std::uint64_t FailTimesKey(const SimRequest& request) {
+  // Any fixed odd constant works: it only has to move streamed requests to other keys.
+  constexpr std::uint64_t kStreamSalt = 0x9e3779b97f4a7c15ULL;
+  return RequestHash(request) ^ (request.stream ? kStreamSalt : 0);
+}
+
+FailureCounter::FailureCounter(std::size_t capacity) : capacity_(capacity) {
+  positions_.reserve(capacity_);
+}
+
+bool FailureCounter::CountAndCheck(std::uint64_t key, std::uint32_t times) {
+  const std::lock_guard lock(mutex_);
+  if (const auto it = positions_.find(key); it != positions_.end()) {
+    order_.splice(order_.begin(), order_, it->second);
+    Entry& entry = *it->second;
+    // Saturates instead of wrapping, so a key that stopped failing never fails again.
+    if (entry.seen <= times) ++entry.seen;
+    return entry.seen <= times;
+  }
+  if (positions_.size() >= capacity_) {
+    positions_.erase(order_.back().key);
+    order_.pop_back();
+  }
+  order_.push_front(Entry{key, 1});
+  positions_.emplace(key, order_.begin());
+  return times >= 1;
+}
+
+void FailureCounter::Clear() {
+  const std::lock_guard lock(mutex_);
+  order_.clear();
+  positions_.clear();
+}
+
+std::size_t FailureCounter::Size() const {
+  const std::lock_guard lock(mutex_);
+  return positions_.size();
 }
 
 }  // namespace cms::simulator

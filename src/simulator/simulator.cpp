@@ -123,8 +123,8 @@ Task<bool> Pause(http::Exchange& exchange, std::chrono::milliseconds delay) {
 class MessagesHandler final : public http::Handler {
  public:
   MessagesHandler(const SimulatorOptions& options, Counters& counters, PromptCacheTracker& cache,
-                  IdSource& ids)
-      : options_(options), counters_(counters), cache_(cache), ids_(ids) {}
+                  FailureCounter& failures, IdSource& ids)
+      : options_(options), counters_(counters), cache_(cache), failures_(failures), ids_(ids) {}
 
   Task<void> Handle(http::Exchange& exchange) override {
     counters_.Add(counters_.messages_requests);
@@ -162,7 +162,10 @@ class MessagesHandler final : public http::Handler {
 
     const FaultPlan faults = PlanFaults(*request);
     if (faults.Any()) counters_.Add(counters_.faults_injected);
-    if (faults.outcome == FaultOutcome::kHang) {
+    // Counted on arrival, so the first n requests fail whatever their delays.
+    const bool fail_again = faults.fail_times && failures_.CountAndCheck(FailTimesKey(*request),
+                                                                         faults.fail_times->times);
+    if (faults.outcome == FaultOutcome::kHang && !fail_again) {
       co_await exchange.WaitUntilClientGone();
       co_return Ending::kCancelledByClient;
     }
@@ -170,6 +173,7 @@ class MessagesHandler final : public http::Handler {
     if (delay.count() > 0 && !co_await Pause(exchange, delay)) {
       co_return Ending::kCancelledByClient;
     }
+    if (fail_again) co_return co_await FailAgain(exchange, request_id, *faults.fail_times);
     co_return co_await Answer(exchange, request_id, *request, faults);
   }
 
@@ -296,6 +300,21 @@ class MessagesHandler final : public http::Handler {
     co_return sent ? Ending::kCompleted : Ending::kCancelledByClient;
   }
 
+  // One of the first n failures of `[[simulate:fail-times:<n>:<failure>]]`.
+  static Task<Ending> FailAgain(http::Exchange& exchange, const std::string& request_id,
+                                RepeatedFailure failure) {
+    // Returning without an answer makes the server close the connection.
+    if (failure.IsReset()) co_return Ending::kDeliberateDisconnect;
+    http::HeaderList headers;
+    headers.emplace_back("request-id", request_id);
+    // 0 rather than the usual 1: fail-times exists to drive retries, which need not wait.
+    if (failure.status == 429) headers.emplace_back("retry-after", "0");
+    const bool sent = co_await exchange.Respond(
+        static_cast<status>(failure.status), RenderRepeatedFailureBody(failure.status, request_id),
+        std::move(headers));
+    co_return sent ? Ending::kCompleted : Ending::kCancelledByClient;
+  }
+
   static Task<Ending> Send(http::Exchange& exchange, const std::string& request_id, status code,
                            std::string body) {
     http::HeaderList headers;
@@ -308,6 +327,7 @@ class MessagesHandler final : public http::Handler {
   const SimulatorOptions& options_;
   Counters& counters_;
   PromptCacheTracker& cache_;
+  FailureCounter& failures_;
   IdSource& ids_;
 };
 
@@ -327,18 +347,20 @@ class StatsHandler final : public http::Handler {
 // POST /_simulator/reset.
 class ResetHandler final : public http::Handler {
  public:
-  ResetHandler(Counters& counters, PromptCacheTracker& cache)
-      : counters_(counters), cache_(cache) {}
+  ResetHandler(Counters& counters, PromptCacheTracker& cache, FailureCounter& failures)
+      : counters_(counters), cache_(cache), failures_(failures) {}
 
   Task<void> Handle(http::Exchange& exchange) override {
     counters_.Reset();
     cache_.Clear();
+    failures_.Clear();
     co_await exchange.Respond(status::ok, RenderStats(counters_.Snapshot()));
   }
 
  private:
   Counters& counters_;
   PromptCacheTracker& cache_;
+  FailureCounter& failures_;
 };
 
 http::ServerOptions MakeServerOptions(const SimulatorOptions& options) {
@@ -356,9 +378,9 @@ struct Simulator::Impl {
   Impl(SimulatorOptions options_in, core::WorkerPool& workers, observability::Logger& logger_in)
       : options(std::move(options_in)),
         logger(logger_in),
-        messages(options, counters, cache, ids),
+        messages(options, counters, cache, failures, ids),
         stats(counters),
-        reset(counters, cache),
+        reset(counters, cache, failures),
         server(workers, router, MakeServerOptions(options), logger) {
     router.Add(http::bhttp::verb::post, "/v1/messages", messages);
     router.Add(http::bhttp::verb::get, "/_simulator/stats", stats);
@@ -370,6 +392,7 @@ struct Simulator::Impl {
   observability::Logger& logger;
   Counters counters;
   PromptCacheTracker cache;
+  FailureCounter failures;
   IdSource ids;
   MessagesHandler messages;
   StatsHandler stats;

@@ -190,9 +190,8 @@ std::optional<DateParts> ParseAsctime(std::string_view text) {
 }
 
 std::optional<std::chrono::sys_seconds> ToTimePoint(const DateParts& parts) {
-  const std::chrono::year_month_day date{std::chrono::year(parts.year),
-                                         std::chrono::month(parts.month),
-                                         std::chrono::day(parts.day)};
+  const std::chrono::year_month_day date{
+      std::chrono::year(parts.year), std::chrono::month(parts.month), std::chrono::day(parts.day)};
   if (!date.ok()) return std::nullopt;
   return std::chrono::sys_days(date) + std::chrono::hours(parts.hour) +
          std::chrono::minutes(parts.minute) + std::chrono::seconds(parts.second);
@@ -244,7 +243,8 @@ milliseconds FullJitterDelay(int retry, milliseconds base_delay, milliseconds ma
   if (!(uniform01 > 0.0)) return milliseconds(0);  // Also NaN.
   if (uniform01 >= 1.0) return milliseconds(ceiling);
   // ceiling + 1 equally likely whole values, 0 through ceiling.
-  const auto chosen = static_cast<std::int64_t>(std::floor(uniform01 * static_cast<double>(ceiling + 1)));
+  const auto chosen =
+      static_cast<std::int64_t>(std::floor(uniform01 * static_cast<double>(ceiling + 1)));
   return milliseconds(std::min(chosen, ceiling));
 }
 

@@ -23,6 +23,7 @@ enum class UpstreamErrorKind {
   kUnavailable,     // 529, 5xx, connection failure, malformed answer. Retryable now.
   kTimeout,         // No (complete) answer within the deadline.
   kCancelled,       // We gave up on purpose (the caller left, shutdown). Nobody to answer.
+  kOverloaded,      // Shed before calling: our own upstream capacity is exhausted. Retry soon.
   kInternal,        // A defect of ours while talking to the upstream.
 };
 
@@ -41,6 +42,8 @@ inline const char* UpstreamErrorKindName(UpstreamErrorKind kind) {
       return "timeout";
     case UpstreamErrorKind::kCancelled:
       return "cancelled";
+    case UpstreamErrorKind::kOverloaded:
+      return "overloaded";
     case UpstreamErrorKind::kInternal:
       return "internal";
   }

@@ -88,7 +88,8 @@ TEST_P(UpstreamErrorReplyTest, MapsKindToStatusAndFixedDetail) {
   EXPECT_EQ(reply.body.find("upstream said"), std::string::npos);
   EXPECT_EQ(reply.body.find("sk-ant"), std::string::npos);
   EXPECT_EQ(reply.body.find("org-12345"), std::string::npos);
-  EXPECT_FALSE(reply.retry_after.has_value());
+  // Only shedding suggests a delay of its own; upstream rate limits pass theirs on (below).
+  EXPECT_EQ(reply.retry_after.has_value(), row.kind == UpstreamErrorKind::kOverloaded);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -123,6 +124,8 @@ INSTANTIATE_TEST_SUITE_P(
         UpstreamCase{"Timeout", UpstreamErrorKind::kTimeout, 0, "", 504, "Upstream AI timeout."},
         UpstreamCase{"Cancelled", UpstreamErrorKind::kCancelled, 0, "", 499,
                      "Client closed request"},
+        UpstreamCase{"ShedForCapacity", UpstreamErrorKind::kOverloaded, 0, "", 503,
+                     "Service is at capacity. Retry after a moment."},
         UpstreamCase{"Internal", UpstreamErrorKind::kInternal, 0, "", 500,
                      "An internal error occurred. Check logs for request_id."},
         UpstreamCase{"UnknownKindValue", static_cast<UpstreamErrorKind>(99), 0, "", 500,
@@ -141,6 +144,14 @@ TEST(UpstreamErrorReply, PassesSaneRetryAfterOnlyForRateLimits) {
   error.kind = UpstreamErrorKind::kUnavailable;
   error.retry_after = "30";
   EXPECT_FALSE(UpstreamErrorReply(error, "r").retry_after.has_value());
+}
+
+TEST(UpstreamErrorReply, ShedCallsAreToldToRetryInASecond) {
+  UpstreamError error;
+  error.kind = UpstreamErrorKind::kOverloaded;
+  const ErrorReply reply = UpstreamErrorReply(error, "r");
+  EXPECT_EQ(reply.status, 503U);
+  EXPECT_EQ(reply.retry_after, "1");
 }
 
 TEST(UpstreamErrorReply, OmitsRequestIdWhenEmpty) {

@@ -449,5 +449,88 @@ TEST_F(SimulatorEndToEndTest, SlowDirectiveStillAnswers) {
   EXPECT_EQ(stats.faults_injected, 1u);
 }
 
+TEST_F(SimulatorEndToEndTest, FailTimesFailsTheFirstRequestsThenAnswers) {
+  StartSimulator();
+  const std::string body = Body("retry me [[simulate:fail-times:2:529]]");
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    const Response failed = RunClient(RoundTrip(Port(), MessagesRequest(body)));
+    EXPECT_EQ(failed.result_int(), 529) << "attempt " << attempt;
+    const json::value error = json::parse(failed.body());
+    EXPECT_EQ(error.at("error").at("type").as_string(), "overloaded_error");
+    EXPECT_EQ(error.at("request_id").as_string(), failed["request-id"]);
+  }
+  for (int attempt = 3; attempt <= 4; ++attempt) {
+    const Response answered = RunClient(RoundTrip(Port(), MessagesRequest(body)));
+    EXPECT_EQ(answered.result_int(), 200) << "attempt " << attempt;
+    EXPECT_EQ(json::parse(answered.body()).at("type").as_string(), "message");
+  }
+  // Other content, and the same content streamed, are counted on their own.
+  EXPECT_EQ(
+      RunClient(RoundTrip(Port(), MessagesRequest(Body("other [[simulate:fail-times:2:529]]"))))
+          .result_int(),
+      529);
+  const Response streamed = RunClient(RoundTrip(
+      Port(), MessagesRequest(Body("retry me [[simulate:fail-times:2:529]]", /*stream=*/true))));
+  EXPECT_EQ(streamed.result_int(), 529);
+  const SimulatorStats stats = WaitForStats([](const auto& s) { return s.completed == 6; });
+  EXPECT_EQ(stats.messages_requests, 6u);
+  EXPECT_EQ(stats.completed, 6u);
+  EXPECT_EQ(stats.faults_injected, 6u);
+}
+
+TEST_F(SimulatorEndToEndTest, FailTimesSendsEachStatusWithItsErrorType) {
+  StartSimulator();
+  const struct {
+    const char* failure;
+    unsigned status;
+    const char* type;
+  } rows[] = {{"429", 429, "rate_limit_error"}, {"500", 500, "api_error"},
+              {"502", 502, "api_error"},        {"503", 503, "api_error"},
+              {"504", 504, "timeout_error"},    {"529", 529, "overloaded_error"}};
+  for (const auto& row : rows) {
+    const Response response = RunClient(RoundTrip(
+        Port(),
+        MessagesRequest(Body(std::string("[[simulate:fail-times:1:") + row.failure + "]]"))));
+    EXPECT_EQ(response.result_int(), row.status) << row.failure;
+    EXPECT_EQ(json::parse(response.body()).at("error").at("type").as_string(), row.type);
+    if (row.status == 429) {
+      EXPECT_EQ(response["retry-after"], "0");
+    } else {
+      EXPECT_EQ(response.count("retry-after"), 0u) << row.failure;
+    }
+  }
+}
+
+TEST_F(SimulatorEndToEndTest, FailTimesResetClosesWithoutAnswerThenAnswers) {
+  StartSimulator();
+  const std::string body = Body("[[simulate:fail-times:1:reset]] then fine", true);
+  EXPECT_EQ(RunClient(RoundTrip(Port(), MessagesRequest(body))).result_int(), 0);
+  const Response answered = RunClient(RoundTrip(Port(), MessagesRequest(body)));
+  EXPECT_EQ(answered.result_int(), 200);
+  EXPECT_EQ(answered[bhttp::field::content_type], "text/event-stream");
+  const SimulatorStats stats = WaitForStats([](const auto& s) { return s.completed == 1; });
+  EXPECT_EQ(stats.messages_requests, 2u);
+  EXPECT_EQ(stats.completed, 1u);  // The reset is a deliberate disconnect, counted in neither.
+  EXPECT_EQ(stats.cancelled_by_client, 0u);
+}
+
+TEST_F(SimulatorEndToEndTest, FailTimesOverridesAHangUntilItsFailuresAreSpent) {
+  StartSimulator();
+  const Response response = RunClient(
+      RoundTrip(Port(), MessagesRequest(Body("[[simulate:hang]] [[simulate:fail-times:1:503]]"))));
+  EXPECT_EQ(response.result_int(), 503);
+}
+
+TEST_F(SimulatorEndToEndTest, ResetForgetsFailTimesCounts) {
+  StartSimulator();
+  const std::string body = Body("[[simulate:fail-times:1:500]] counted");
+  EXPECT_EQ(RunClient(RoundTrip(Port(), MessagesRequest(body))).result_int(), 500);
+  EXPECT_EQ(RunClient(RoundTrip(Port(), MessagesRequest(body))).result_int(), 200);
+  Request reset{bhttp::verb::post, "/_simulator/reset", 11};
+  reset.set(bhttp::field::host, "127.0.0.1");
+  EXPECT_EQ(RunClient(RoundTrip(Port(), reset)).result_int(), 200);
+  EXPECT_EQ(RunClient(RoundTrip(Port(), MessagesRequest(body))).result_int(), 500);
+}
+
 }  // namespace
 }  // namespace cms::simulator
