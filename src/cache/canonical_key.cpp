@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "core/sha256.hpp"
+
 namespace cms::cache {
 namespace {
 
@@ -31,7 +33,7 @@ struct MdContextDeleter {
 class Sha256Writer {
  public:
   Sha256Writer() : context_(EVP_MD_CTX_new()) {
-    if (!context_ || EVP_DigestInit_ex(context_.get(), EVP_sha256(), nullptr) != 1) {
+    if (!context_ || EVP_DigestInit_ex(context_.get(), core::Sha256Algorithm(), nullptr) != 1) {
       throw std::runtime_error("cache key: SHA-256 unavailable");
     }
   }

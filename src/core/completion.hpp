@@ -44,8 +44,8 @@ struct Usage {
 
 // One finished answer.
 struct Completion {
-  std::string model;        // The model the upstream reports having used.
-  std::string content;      // Every text block of the answer, concatenated.
+  std::string model;    // The model the upstream reports having used.
+  std::string content;  // Every text block of the answer, concatenated.
   Usage usage;
   std::string stop_reason;  // e.g. "end_turn", "max_tokens"; empty if the upstream sent none.
 };

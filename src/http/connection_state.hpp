@@ -11,8 +11,8 @@
 #include <cstddef>
 #include <string>
 
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "http/server.hpp"

@@ -14,27 +14,25 @@ constexpr std::string_view kMaxAgeSeconds = "600";
 bool CorsPolicy::Allows(std::string_view origin) const {
   if (origin.empty()) return false;
   if (allow_any_origin) return true;
-  return std::any_of(allowed_origins.begin(), allowed_origins.end(),
-                     [origin](const std::string& allowed) { return allowed == "*" || allowed == origin; });
+  return std::any_of(
+      allowed_origins.begin(), allowed_origins.end(),
+      [origin](const std::string& allowed) { return allowed == "*" || allowed == origin; });
 }
 
-void CorsPolicy::AddResponseHeaders(std::string_view origin,
-                                    boost::beast::http::fields& fields) const {
+void CorsPolicy::AddResponseHeaders(std::string_view origin, ResponseHead& head) const {
   if (!Allows(origin)) return;
   // Echo the origin rather than "*": responses differ per origin, so caches must key on it.
-  fields.set(boost::beast::http::field::access_control_allow_origin, origin);
-  fields.set(boost::beast::http::field::vary, "Origin");
-  fields.set(boost::beast::http::field::access_control_expose_headers, kExposeHeaders);
+  head.Add("Access-Control-Allow-Origin", origin);
+  head.Add("Vary", "Origin");
+  head.Add("Access-Control-Expose-Headers", kExposeHeaders);
 }
 
-bool CorsPolicy::AddPreflightHeaders(std::string_view origin,
-                                     boost::beast::http::fields& fields) const {
+bool CorsPolicy::AddPreflightHeaders(std::string_view origin, HeaderList& headers) const {
   if (!Allows(origin)) return false;
-  fields.set(boost::beast::http::field::access_control_allow_origin, origin);
-  fields.set(boost::beast::http::field::vary, "Origin");
-  fields.set(boost::beast::http::field::access_control_allow_methods, kAllowMethods);
-  fields.set(boost::beast::http::field::access_control_allow_headers, kAllowHeaders);
-  fields.set(boost::beast::http::field::access_control_max_age, kMaxAgeSeconds);
+  // Allow-Origin and Vary come with every response to an allowed origin (AddResponseHeaders).
+  headers.emplace_back("Access-Control-Allow-Methods", kAllowMethods);
+  headers.emplace_back("Access-Control-Allow-Headers", kAllowHeaders);
+  headers.emplace_back("Access-Control-Max-Age", kMaxAgeSeconds);
   return true;
 }
 

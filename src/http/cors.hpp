@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include <boost/beast/http/fields.hpp>
+#include "http/response_head.hpp"
 
 namespace cms::http {
 
@@ -22,11 +22,11 @@ struct CorsPolicy {
 
   // Adds Access-Control-Allow-Origin, Vary and Access-Control-Expose-Headers for an actual
   // (non-preflight) response when `origin` is allowed; adds nothing otherwise.
-  void AddResponseHeaders(std::string_view origin, boost::beast::http::fields& fields) const;
+  void AddResponseHeaders(std::string_view origin, ResponseHead& head) const;
 
-  // Adds the preflight answer's headers (allow origin, methods, headers, max age) when
-  // `origin` is allowed. Returns false (adding nothing) when it is not.
-  bool AddPreflightHeaders(std::string_view origin, boost::beast::http::fields& fields) const;
+  // Adds what a preflight answer carries beyond AddResponseHeaders (allowed methods and
+  // headers, max age) when `origin` is allowed. Returns false (adding nothing) when it is not.
+  bool AddPreflightHeaders(std::string_view origin, HeaderList& headers) const;
 };
 
 }  // namespace cms::http

@@ -8,10 +8,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/throw_exception.hpp>
 
 #include "http/connection_state.hpp"
@@ -19,10 +16,10 @@
 namespace cms::http {
 
 void throw_exception_from_error(BodyError error, const boost::source_location& location) {
-  boost::throw_exception(std::runtime_error(error == BodyError::kTooLarge
-                                                ? "request body too large"
-                                                : "request body unreadable"),
-                         location);
+  boost::throw_exception(
+      std::runtime_error(error == BodyError::kTooLarge ? "request body too large"
+                                                       : "request body unreadable"),
+      location);
 }
 
 Exchange::Exchange(ConnectionState& connection, bhttp::request_parser<bhttp::string_body>& parser,
@@ -61,17 +58,16 @@ Task<boost::system::result<std::string, BodyError>> Exchange::ReadBody() {
       // passed authentication (the handler calls ReadBody after its checks).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       connection_.stream.expires_after(connection_.options.write_timeout);
-      auto [ec, n] = co_await net::async_write(connection_.stream,
-                                               net::buffer(kContinue.data(), kContinue.size()),
-                                               kAsTuple);
+      auto [ec, n] = co_await net::async_write(
+          connection_.stream, net::buffer(kContinue.data(), kContinue.size()), kAsTuple);
       if (ec) {
         connection_.broken = true;
         co_return BodyError::kBroken;
       }
     }
     connection_.stream.expires_after(connection_.options.body_timeout);
-    auto [ec, n] = co_await bhttp::async_read(connection_.stream, connection_.buffer, parser_,
-                                              kAsTuple);
+    auto [ec, n] =
+        co_await bhttp::async_read(connection_.stream, connection_.buffer, parser_, kAsTuple);
     if (ec) {
       connection_.broken = true;
       co_return ec == bhttp::error::body_limit ? BodyError::kTooLarge : BodyError::kBroken;
@@ -80,9 +76,34 @@ Task<boost::system::result<std::string, BodyError>> Exchange::ReadBody() {
   co_return std::move(parser_.get().body());
 }
 
-void Exchange::AddCommonHeaders(bhttp::fields& fields) const {
-  fields.set("X-Request-Id", request_id_);
-  connection_.options.cors.AddResponseHeaders(Header("Origin"), fields);
+ResponseHead Exchange::StartHead(unsigned status, bool keep_alive) const {
+  const unsigned version = parser_.get().version();
+  ResponseHead head{status, version};
+  head.Add("X-Request-Id", request_id_);
+  connection_.options.cors.AddResponseHeaders(Header("Origin"), head);
+  if (!keep_alive) {
+    head.Add("Connection", "close");
+  } else if (version == 10) {
+    head.Add("Connection", "keep-alive");
+  }
+  return head;
+}
+
+bool Exchange::KeepsAlive() const {
+  return parser_.get().keep_alive() && !close_after_ && !connection_.broken &&
+         !connection_.draining.load(std::memory_order_relaxed);
+}
+
+Task<bool> Exchange::WriteHeadAndBody(std::string head, std::string_view body) {
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head),
+                                                 net::buffer(body.data(), body.size())};
+  connection_.stream.expires_after(connection_.options.write_timeout);
+  auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
+  if (ec) {
+    connection_.broken = true;
+    co_return false;
+  }
+  co_return true;
 }
 
 Task<bool> Exchange::Respond(bhttp::status status, std::string body, HeaderList extra,
@@ -92,23 +113,20 @@ Task<bool> Exchange::Respond(bhttp::status status, std::string body, HeaderList 
   // A body we did not read (refused before reading, or partly read) leaves the connection
   // unusable for another request.
   if (!parser_.is_done()) connection_.broken = true;
-  const bool keep_alive = parser_.get().keep_alive() && !close_after_ && !connection_.broken &&
-                          !connection_.draining.load(std::memory_order_relaxed);
-  bhttp::response<bhttp::string_body> response{status, parser_.get().version()};
-  response.set(bhttp::field::content_type, content_type);
-  AddCommonHeaders(response);
-  for (auto& [name, value] : extra) response.set(name, value);
-  response.body() = std::move(body);
-  response.keep_alive(keep_alive);
-  response.prepare_payload();
+  const bool keep_alive = KeepsAlive();
   if (!keep_alive) close_after_ = true;
-  connection_.stream.expires_after(connection_.options.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write(connection_.stream, response, kAsTuple);
-  if (ec) {
-    connection_.broken = true;
-    co_return false;
+  ResponseHead head = StartHead(status_, keep_alive);
+  for (auto& [name, value] : extra) head.Add(name, value);
+  // 204 and 304 carry neither a body nor a length (RFC 9110 section 8.6).
+  const bool bodiless =
+      status == bhttp::status::no_content || status == bhttp::status::not_modified;
+  if (bodiless) {
+    body.clear();
+  } else {
+    head.Add("Content-Type", content_type);
+    head.AddContentLength(body.size());
   }
-  co_return true;
+  co_return co_await WriteHeadAndBody(head.Finish(), body);
 }
 
 Task<bool> Exchange::BeginEventStream(HeaderList extra) {
@@ -118,26 +136,15 @@ Task<bool> Exchange::BeginEventStream(HeaderList extra) {
   if (!parser_.is_done()) connection_.broken = true;
   // HTTP/1.0 has no chunked framing: the end of the stream is then the end of the connection.
   chunked_ = parser_.get().version() >= 11;
-  const bool keep_alive = chunked_ && parser_.get().keep_alive() && !close_after_ &&
-                          !connection_.broken &&
-                          !connection_.draining.load(std::memory_order_relaxed);
-  bhttp::response<bhttp::empty_body> response{bhttp::status::ok, parser_.get().version()};
-  response.set(bhttp::field::content_type, "text/event-stream");
-  response.set(bhttp::field::cache_control, "no-cache");
-  response.set("X-Accel-Buffering", "no");
-  AddCommonHeaders(response);
-  for (auto& [name, value] : extra) response.set(name, value);
-  response.keep_alive(keep_alive);
-  if (chunked_) response.chunked(true);
+  const bool keep_alive = chunked_ && KeepsAlive();
   if (!keep_alive) close_after_ = true;
-  bhttp::response_serializer<bhttp::empty_body> serializer{response};
-  connection_.stream.expires_after(connection_.options.write_timeout);
-  auto [ec, n] = co_await bhttp::async_write_header(connection_.stream, serializer, kAsTuple);
-  if (ec) {
-    connection_.broken = true;
-    co_return false;
-  }
-  co_return true;
+  ResponseHead head = StartHead(status_, keep_alive);
+  head.Add("Content-Type", "text/event-stream");
+  head.Add("Cache-Control", "no-cache");
+  head.Add("X-Accel-Buffering", "no");
+  for (auto& [name, value] : extra) head.Add(name, value);
+  if (chunked_) head.Add("Transfer-Encoding", "chunked");
+  co_return co_await WriteHeadAndBody(head.Finish(), {});
 }
 
 Task<bool> Exchange::WriteEvents(std::string_view events) {
@@ -148,8 +155,7 @@ Task<bool> Exchange::WriteEvents(std::string_view events) {
       chunked_ ? std::snprintf(size_line.data(), size_line.size(), "%zx\r\n", events.size()) : 0;
   const std::array<net::const_buffer, 3> buffers{
       net::buffer(size_line.data(), static_cast<std::size_t>(size_length)),
-      net::buffer(events.data(), events.size()),
-      net::buffer("\r\n", chunked_ ? 2 : 0)};
+      net::buffer(events.data(), events.size()), net::buffer("\r\n", chunked_ ? 2 : 0)};
   connection_.stream.expires_after(connection_.options.write_timeout);
   auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
   if (ec) {

@@ -28,6 +28,7 @@
 #include <boost/system/result.hpp>
 
 #include "core/net.hpp"
+#include "http/response_head.hpp"
 
 namespace cms::http {
 
@@ -36,9 +37,6 @@ namespace bhttp = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 inline constexpr std::string_view kJsonContentType = "application/json";
-
-// Extra response headers, in order. Names and values must not contain CR or LF.
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 enum class BodyError {
   kTooLarge,  // Over the server's max_request_bytes: answer 413 (the server closes afterwards).
@@ -112,8 +110,10 @@ class Exchange {
   [[nodiscard]] bool IsEventStream() const { return event_stream_; }
 
  private:
-  Task<bool> WriteRaw(std::string data);
-  void AddCommonHeaders(bhttp::fields& fields) const;
+  // Status line, X-Request-Id, CORS, Connection; what every response of ours carries.
+  [[nodiscard]] ResponseHead StartHead(unsigned status, bool keep_alive) const;
+  [[nodiscard]] bool KeepsAlive() const;
+  Task<bool> WriteHeadAndBody(std::string head, std::string_view body);
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;

@@ -29,8 +29,6 @@ Router::Match Router::Find(bhttp::verb method, std::string_view path) const {
   return match;
 }
 
-bool Router::HasPath(std::string_view path) const {
-  return routes_.find(path) != routes_.end();
-}
+bool Router::HasPath(std::string_view path) const { return routes_.find(path) != routes_.end(); }
 
 }  // namespace cms::http

@@ -157,8 +157,8 @@ Task<void> Server::Impl::AcceptLoop() {
 }
 
 Task<void> Server::Impl::RunSession(tcp::socket socket, std::size_t worker_index) {
-  ConnectionState connection{boost::beast::tcp_stream(std::move(socket)), options, logger,
-                             draining, worker_index};
+  ConnectionState connection{boost::beast::tcp_stream(std::move(socket)), options, logger, draining,
+                             worker_index};
   const Registration registration{*this, connection};
   try {
     co_await ServeRequests(connection);
@@ -199,10 +199,11 @@ Task<void> Server::Impl::ServeRequests(ConnectionState& connection) {
     first_request = false;
     const auto arrived_at = Clock::now();
     const auto incoming_id = parser.get().find("X-Request-Id");
-    Exchange exchange{connection, parser,
-                      SettleRequestId(incoming_id == parser.get().end() ? std::string_view{}
-                                                                        : std::string_view(incoming_id->value())),
-                      arrived_at};
+    Exchange exchange{
+        connection, parser,
+        SettleRequestId(incoming_id == parser.get().end() ? std::string_view{}
+                                                          : std::string_view(incoming_id->value())),
+        arrived_at};
     parser.body_limit(options.max_request_bytes);
     const auto declared_length = parser.content_length();
     if (declared_length && *declared_length > options.max_request_bytes) {
@@ -269,16 +270,11 @@ Task<void> Server::Impl::AnswerPreflight(Exchange& exchange) {
                               DetailJson("Not Found", exchange.RequestId()));
     co_return;
   }
-  const std::string_view origin = exchange.Header("Origin");
-  bhttp::fields preflight;
-  if (!options.cors.AddPreflightHeaders(origin, preflight)) {
+  HeaderList headers;
+  if (!options.cors.AddPreflightHeaders(exchange.Header("Origin"), headers)) {
     co_await exchange.Respond(bhttp::status::bad_request,
                               DetailJson("Disallowed CORS origin", exchange.RequestId()));
     co_return;
-  }
-  HeaderList headers;
-  for (const auto& field : preflight) {
-    headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   co_await exchange.Respond(bhttp::status::no_content, "", std::move(headers));
 }

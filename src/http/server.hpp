@@ -32,7 +32,7 @@ namespace cms::http {
 
 struct ServerOptions {
   std::string host = "0.0.0.0";
-  std::uint16_t port = 8000;  // 0: any free port (see Server::Port()).
+  std::uint16_t port = 8000;                        // 0: any free port (see Server::Port()).
   std::size_t max_request_bytes = 8 * 1024 * 1024;  // Body limit: 413 beyond it.
   std::size_t max_header_bytes = 16 * 1024;         // Head limit: 431 beyond it.
   std::chrono::seconds header_timeout{30};          // To receive a whole request head.

@@ -4,12 +4,15 @@
 
 #include <openssl/evp.h>
 
+#include "core/sha256.hpp"
+
 namespace cms::store {
 
 KeyDigest DigestKey(std::string_view key) {
   KeyDigest digest{};
   unsigned int length = 0;
-  if (EVP_Digest(key.data(), key.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
+  if (EVP_Digest(key.data(), key.size(), digest.data(), &length, core::Sha256Algorithm(),
+                 nullptr) != 1 ||
       length != digest.size()) {
     throw std::runtime_error("key digest: SHA-256 failed");
   }
