@@ -191,7 +191,7 @@ function openStream(index) {
     },
   }, (response) => {
     counters.headers += 1;
-    headersMs.push(performance.now() - started);
+    if (response.statusCode === 200) headersMs.push(performance.now() - started);
     response.setEncoding('utf8');
     if (response.statusCode !== 200) {
       bump(counters.httpStatus, response.statusCode);

@@ -60,7 +60,14 @@ constexpr std::size_t kMaxTrailingBytes = 64 * 1024;
 // waiting long for it to save a connection is not worth it.
 constexpr std::chrono::milliseconds kDrainTimeout{2000};
 
-using Request = http::request<http::string_body>;
+// A request ready for the wire: its head (request line and headers, blank line included) and
+// its body, written together in one gather write. Written directly rather than through
+// Beast's generic serializer, whose buffer iteration was ~6% of a proxied request's
+// instructions (callgrind); the connection may write it twice (stale keep-alive retry).
+struct Request {
+  std::string head;
+  std::string body;
+};
 using HeadParser = http::response_parser<http::empty_body>;
 using StreamParser = http::response_parser<http::buffer_body>;
 using StringParser = http::response_parser<http::string_body>;
@@ -184,8 +191,10 @@ class Connection {
   beast::tcp_stream& Tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
   Task<IoResult> Write(Request& request) {
-    if (tls_) return http::async_write(*tls_, request, kAsTuple);
-    return http::async_write(*plain_, request, kAsTuple);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(request.head),
+                                                   net::buffer(request.body)};
+    if (tls_) return net::async_write(*tls_, buffers, kAsTuple);
+    return net::async_write(*plain_, buffers, kAsTuple);
   }
   Task<IoResult> ReadHeader(HeadParser& parser) {
     if (tls_) return http::async_read_header(*tls_, buffer_, parser, kAsTuple);
@@ -259,6 +268,7 @@ struct AnthropicClient::Impl {
   };
 
   Request MakeRequest(std::string body, bool stream) const;
+  std::string FixedRequestHead() const;
   Task<std::size_t> CurrentWorker() const;
   std::unique_ptr<Connection> TakeIdle(std::size_t worker);
   void Release(std::size_t worker, std::unique_ptr<Connection> connection);
@@ -278,6 +288,7 @@ struct AnthropicClient::Impl {
   // Constant after construction.
   const AnthropicClientOptions options;
   const Endpoint endpoint;
+  const std::string fixed_request_head = FixedRequestHead();  // Same for every request.
   core::WorkerPool& workers;
   observability::Logger& logger;
   std::optional<ssl::context> ssl_context;  // Set up once; OpenSSL shares it across threads.
@@ -391,17 +402,29 @@ Task<void> AnthropicStream::FinishBody() {
 
 }  // namespace
 
+std::string AnthropicClient::Impl::FixedRequestHead() const {
+  // Configuration rejects keys and versions with blanks or control characters, and the
+  // endpoint comes from a parsed URL: nothing here can break the header framing.
+  std::string head = "POST " + endpoint.target + " HTTP/1.1\r\n";
+  head += "Host: " + endpoint.host_header + "\r\n";
+  head += "x-api-key: " + options.api_key + "\r\n";
+  head += "anthropic-version: " + options.anthropic_version + "\r\n";
+  head += "Content-Type: application/json\r\n";
+  head += "User-Agent: ";
+  head += kUserAgent;
+  head += "\r\n";
+  return head;
+}
+
 Request AnthropicClient::Impl::MakeRequest(std::string body, bool stream) const {
-  Request request{http::verb::post, endpoint.target, 11};
-  request.set(http::field::host, endpoint.host_header);
-  request.set("x-api-key", options.api_key);
-  request.set("anthropic-version", options.anthropic_version);
-  request.set(http::field::content_type, "application/json");
-  request.set(http::field::accept, stream ? "text/event-stream" : "application/json");
-  request.set(http::field::user_agent, kUserAgent);
-  request.keep_alive(true);
-  request.body() = std::move(body);
-  request.prepare_payload();
+  Request request;
+  request.head.reserve(fixed_request_head.size() + 64);
+  request.head = fixed_request_head;
+  request.head += stream ? "Accept: text/event-stream\r\n" : "Accept: application/json\r\n";
+  request.head += "Content-Length: ";
+  request.head += std::to_string(body.size());
+  request.head += "\r\n\r\n";
+  request.body = std::move(body);
   return request;
 }
 

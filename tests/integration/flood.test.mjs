@@ -8,7 +8,7 @@
 // service, which raises its own soft limit to the hard one): it is skipped, saying so, when
 // `ulimit -n` is lower. CTest runs the folder with `ulimit -n 65536`.
 import assert from 'node:assert/strict';
-import {readdirSync, readFileSync} from 'node:fs';
+import {readdirSync, readFileSync, readlinkSync} from 'node:fs';
 import net from 'node:net';
 import {after, describe, test} from 'node:test';
 
@@ -18,6 +18,10 @@ const IDLE_SOCKETS = 3000;
 const REQUESTS = 1000;
 const MAX_CONCURRENT_UPSTREAM = 50;
 const UPSTREAM_QUEUE_MAX = 50;
+const WORKERS = 2;
+// AnthropicClientOptions::max_idle_connections_per_worker: the keep-alive connections each
+// worker's upstream pool may keep between calls.
+const UPSTREAM_IDLE_PER_WORKER = 64;
 // Sockets of this process beyond the two floods: node itself, the simulator stats polls,
 // the harness's pipes, and slack.
 const NEEDED_DESCRIPTORS = IDLE_SOCKETS + REQUESTS + 1000;
@@ -42,6 +46,46 @@ function openDescriptors(pid) {
   return readdirSync(`/proc/${pid}/fd`).length;
 }
 
+// The TCP sockets process `pid` holds, by role: `callers` (accepted on `servicePort`),
+// `upstream` (connected to `upstreamPort`) and `other` (the listener and anything else).
+function socketsByRole(pid, servicePort, upstreamPort) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target;
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;  // Closed meanwhile.
+    }
+    const match = /^socket:\[(\d+)\]$/.exec(target);
+    if (match) inodes.add(match[1]);
+  }
+  const roles = {callers: 0, upstream: 0, other: 0};
+  for (const table of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
+    let lines;
+    try {
+      lines = readFileSync(table, 'utf8').trim().split('\n').slice(1);
+    } catch {
+      continue;
+    }
+    for (const line of lines) {
+      const fields = line.trim().split(/\s+/);
+      if (!inodes.has(fields[9])) continue;
+      const localPort = parseInt(fields[1].split(':')[1], 16);
+      const remotePort = parseInt(fields[2].split(':')[1], 16);
+      const listening = fields[3] === '0A';
+      if (!listening && localPort === servicePort) {
+        roles.callers += 1;
+      } else if (remotePort === upstreamPort) {
+        roles.upstream += 1;
+      } else {
+        roles.other += 1;
+      }
+    }
+  }
+  return roles;
+}
+
 // Opens `count` connections to `port`, `batch` at a time (so the listen backlog is not
 // overrun), writing `greeting(i)` (if it returns something) to each once connected. Every
 // socket is pushed into `sink` before it connects, so the caller can destroy them all even if
@@ -51,16 +95,17 @@ async function openIdleSockets(port, count, sink, {batch = 250, greeting} = {}) 
   for (let start = 0; start < count; start += batch) {
     const size = Math.min(batch, count - start);
     await Promise.all(Array.from({length: size}, (_, offset) => new Promise((resolve) => {
-      const socket = net.connect({host: '127.0.0.1', port});
-      sink.push(socket);
-      socket.on('error', () => resolve());
-      socket.on('connect', () => {
-        connected += 1;
-        const text = greeting?.(start + offset);
-        if (text) socket.write(text);
-        resolve();
-      });
-    })));
+                                                   const socket =
+                                                       net.connect({host: '127.0.0.1', port});
+                                                   sink.push(socket);
+                                                   socket.on('error', () => resolve());
+                                                   socket.on('connect', () => {
+                                                     connected += 1;
+                                                     const text = greeting?.(start + offset);
+                                                     if (text) socket.write(text);
+                                                     resolve();
+                                                   });
+                                                 })));
   }
   return connected;
 }
@@ -75,7 +120,8 @@ async function eventually(probe, timeoutMs) {
 function shedProblem(result) {
   const {response} = result;
   if (response?.status !== 503) return `status ${response?.status}`;
-  if (response.headers['retry-after'] !== '1') return `Retry-After ${response.headers['retry-after']}`;
+  if (response.headers['retry-after'] !== '1')
+    return `Retry-After ${response.headers['retry-after']}`;
   let json;
   try {
     json = JSON.parse(response.body);
@@ -106,12 +152,12 @@ describe('flood', () => {
   test(
       `${IDLE_SOCKETS} idle connections and ${REQUESTS} concurrent requests: the service ` +
           'stays up, sheds the excess with 503, answers the rest and leaks no descriptor',
-      {skip, timeout: 120000}, async () => {
+      {skip, timeout: 120000}, async (t) => {
         const sim = await startSimulator();
         const service = await startService({
           sim,
           env: {
-            WORKERS: '2',
+            WORKERS: String(WORKERS),
             MAX_CONCURRENT_UPSTREAM: String(MAX_CONCURRENT_UPSTREAM),
             UPSTREAM_QUEUE_MAX: String(UPSTREAM_QUEUE_MAX),
             UPSTREAM_QUEUE_TIMEOUT_MS: '5000',
@@ -156,17 +202,18 @@ describe('flood', () => {
 
         // Every request is different (no coalescing, no cache) and holds its upstream slot
         // for a second; each uses its own connection, closed after the answer.
-        const requests = Array.from({length: REQUESTS}, (_, i) => rawHttp(
-            service.port,
-            [rawRequest('POST', '/v1/completions', {
-              headers: [
-                ['X-API-Key', SERVICE_KEY], ['Content-Type', 'application/json'],
-                ['Connection', 'close']
-              ],
-              body: JSON.stringify(
-                  body(`Flood ${i} [[simulate:slow:1000]] ${tag}`, {max_tokens: 8})),
-            })],
-            {timeoutMs: 60000}));
+        const requests = Array.from(
+            {length: REQUESTS},
+            (_, i) => rawHttp(
+                service.port, [rawRequest('POST', '/v1/completions', {
+                  headers: [
+                    ['X-API-Key', SERVICE_KEY], ['Content-Type', 'application/json'],
+                    ['Connection', 'close']
+                  ],
+                  body: JSON.stringify(
+                      body(`Flood ${i} [[simulate:slow:1000]] ${tag}`, {max_tokens: 8})),
+                })],
+                {timeoutMs: 60000}));
         await sleep(300);
         const healthDuring = await rawHttp(
             service.port, [rawRequest('GET', '/health', {headers: [['Connection', 'close']]})],
@@ -185,10 +232,12 @@ describe('flood', () => {
             other.length, 0,
             `${other.length} requests got neither 200 nor 503, e.g. ${
                 JSON.stringify(other.slice(0, 3).map((r) => ({
-                                                        status: r.response?.status,
-                                                        error: r.error,
-                                                        raw: r.raw.toString().slice(0, 200),
-                                                      })))}`);
+                                                       status: r.response?.status,
+                                                       error: r.error,
+                                                       raw: r.raw.toString().slice(0, 200),
+                                                     })))}`);
+        t.diagnostic(`${answered.length} answered, ${shed.length} shed, at most ${
+            maxActive} upstream calls at once`);
         assert.ok(shed.length > 0, 'nothing was shed');
         assert.ok(
             answered.length >= MAX_CONCURRENT_UPSTREAM,
@@ -211,17 +260,27 @@ describe('flood', () => {
         assert.equal(service.proc.exitInfo, null, 'the service exited during the flood');
         assert.equal(service.proc.events('unhandled_exception').length, 0);
 
-        // Everyone leaves: the service serves normally and gives its descriptors back (the
-        // upstream pool may keep up to MAX_CONCURRENT_UPSTREAM idle connections).
+        // Everyone leaves: the service serves normally, closes every caller connection and
+        // is back to its idle descriptors, except for the upstream connections its pool
+        // keeps for reuse (at most kMaxIdlePerWorker per worker).
         for (const socket of idleSockets) socket.destroy();
         const normal = await complete(service, body(`After the flood ${tag}`, {max_tokens: 8}));
         assert.equal(normal.status, 200, normal.text);
-        const bound = idleDescriptors + MAX_CONCURRENT_UPSTREAM + 20;
-        await eventually(() => openDescriptors(pid) <= bound, 20000);
+        const roles = () => socketsByRole(pid, service.port, sim.port);
+        await eventually(() => roles().callers === 0, 20000);
+        const settled = roles();
         const finalDescriptors = openDescriptors(pid);
+        t.diagnostic(`descriptors: idle ${idleDescriptors}, with the idle connections ${
+            heldDescriptors}, after ${finalDescriptors} (${JSON.stringify(settled)})`);
+        assert.equal(
+            settled.callers, 0, `caller connections left open: ${JSON.stringify(settled)}`);
         assert.ok(
-            finalDescriptors <= bound,
-            `${finalDescriptors} descriptors open after the flood; idle was ${idleDescriptors}`);
+            settled.upstream <= WORKERS * UPSTREAM_IDLE_PER_WORKER,
+            `${settled.upstream} upstream connections kept: ${JSON.stringify(settled)}`);
+        assert.ok(
+            finalDescriptors - settled.upstream <= idleDescriptors + 4,
+            `${finalDescriptors} descriptors open after the flood, ${settled.upstream} of them ` +
+                `pooled upstream connections; idle was ${idleDescriptors}`);
         await service.proc.stop();
         await sim.proc.stop();
       });
