@@ -30,6 +30,12 @@ void LogStreamEnd(observability::Logger& logger, std::string_view request_id,
                {"outcome", StreamOutcomeName(report.outcome)},
                {"cached", cached}});
 }
+// A stream that ended before it began: the caller got an ordinary HTTP error instead.
+RelayReport RefusedBeforeStart() {
+  RelayReport report;
+  report.outcome = StreamOutcome::kUpstreamError;
+  return report;
+}
 }  // namespace
 
 Task<void> StreamHandler::Handle(http::Exchange& exchange) {
@@ -60,6 +66,7 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     shed.log_message = "MAX_CONCURRENT_UPSTREAM reached and the wait queue is full or timed out";
     LogAnthropicError(context_.logger, request_id, shed);
     co_await RespondUpstreamError(exchange, shed);
+    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
     co_return;
   }
 
@@ -88,6 +95,7 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     timeout.log_message = "no response head within the first byte timeout";
     LogAnthropicError(context_.logger, request_id, timeout);
     co_await RespondUpstreamError(exchange, timeout);
+    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
     co_return;
   }
   auto& stream = std::get<0>(opened);
@@ -95,6 +103,7 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     // Nothing was sent yet: the caller gets the ordinary HTTP error.
     LogAnthropicError(context_.logger, request_id, stream.error());
     co_await RespondUpstreamError(exchange, stream.error());
+    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
     co_return;
   }
 
