@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "api/json_escape.hpp"
+#include "core/json_escape.hpp"
 
 namespace cms::api {
 namespace {
@@ -39,11 +39,11 @@ std::string RenderCompletionResponse(const core::Completion& completion,
               completion.content.size() + completion.content.size() / 16 +
               completion.stop_reason.size());
   out += R"({"request_id":)";
-  AppendJsonString(out, request_id);
+  core::AppendJsonString(out, request_id);
   out += R"(,"model":)";
-  AppendJsonString(out, completion.model);
+  core::AppendJsonString(out, completion.model);
   out += R"(,"content":)";
-  AppendJsonString(out, completion.content);
+  core::AppendJsonString(out, completion.content);
   out += R"(,"usage":{"input_tokens":)";
   AppendInteger(out, completion.usage.input_tokens);
   out += R"(,"output_tokens":)";
@@ -60,7 +60,7 @@ std::string RenderCompletionResponse(const core::Completion& completion,
   if (completion.stop_reason.empty()) {
     out += "null";
   } else {
-    AppendJsonString(out, completion.stop_reason);
+    core::AppendJsonString(out, completion.stop_reason);
   }
   out.push_back('}');
   return out;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "api/json_escape.hpp"
+#include "core/json_escape.hpp"
 
 namespace cms::api {
 namespace {
@@ -68,10 +68,10 @@ std::string DetailBody(std::string_view detail, std::string_view request_id) {
   std::string body;
   body.reserve(32 + detail.size() + request_id.size());
   body += R"({"detail":)";
-  AppendJsonString(body, detail);
+  core::AppendJsonString(body, detail);
   if (!request_id.empty()) {
     body += R"(,"request_id":)";
-    AppendJsonString(body, request_id);
+    core::AppendJsonString(body, request_id);
   }
   body.push_back('}');
   return body;

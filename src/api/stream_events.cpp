@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "api/json_escape.hpp"
 #include "api/utf8.hpp"
+#include "core/json_escape.hpp"
 
 namespace cms::api {
 namespace {
@@ -39,7 +39,7 @@ std::string TextEvent(std::string_view text) {
   std::string frame;
   frame.reserve(kTextEventPrefix.size() + text.size() + text.size() / 16 + 8);
   frame += kTextEventPrefix;
-  AppendJsonString(frame, text);
+  core::AppendJsonString(frame, text);
   frame.push_back('}');
   frame += kFrameEnd;
   return frame;
@@ -51,7 +51,7 @@ std::string ErrorEvent(std::string_view message) {
   std::string frame;
   frame.reserve(kErrorEventPrefix.size() + message.size() + 8);
   frame += kErrorEventPrefix;
-  AppendJsonString(frame, message);
+  core::AppendJsonString(frame, message);
   frame += "}}";
   frame += kFrameEnd;
   return frame;

@@ -2,14 +2,14 @@
 
 #include <charconv>
 
-#include "api/json_escape.hpp"
+#include "core/json_escape.hpp"
 
 namespace cms::api {
 namespace {
 
 void AppendLocItem(std::string& out, const LocItem& item) {
   if (const auto* name = std::get_if<std::string>(&item)) {
-    AppendJsonString(out, *name);
+    core::AppendJsonString(out, *name);
     return;
   }
   char digits[24];
@@ -19,14 +19,14 @@ void AppendLocItem(std::string& out, const LocItem& item) {
 
 void AppendIssue(std::string& out, const ValidationIssue& issue) {
   out += R"({"type":)";
-  AppendJsonString(out, issue.type);
+  core::AppendJsonString(out, issue.type);
   out += R"(,"loc":[)";
   for (std::size_t i = 0; i < issue.loc.size(); ++i) {
     if (i != 0) out.push_back(',');
     AppendLocItem(out, issue.loc[i]);
   }
   out += R"(],"msg":)";
-  AppendJsonString(out, issue.msg);
+  core::AppendJsonString(out, issue.msg);
   out.push_back('}');
 }
 
@@ -44,7 +44,7 @@ std::string RenderValidationBody(const std::vector<ValidationIssue>& issues,
   out.push_back(']');
   if (!request_id.empty()) {
     out += R"(,"request_id":)";
-    AppendJsonString(out, request_id);
+    core::AppendJsonString(out, request_id);
   }
   out.push_back('}');
   return out;

@@ -9,12 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_escape.hpp"
+
 namespace cms::simulator {
 
-// Appends `text` as a quoted JSON string. Escapes `"`, `\` and control characters; every
-// other byte (UTF-8 included) passes through unchanged. REQUIRES: `text` is valid UTF-8
-// (text parsed by Boost.JSON always is).
-void AppendJsonString(std::string& out, std::string_view text);
+// JSON string literals: the one escaper the whole service uses.
+using core::AppendJsonString;
 
 // Appends a signed integer in decimal.
 void AppendInteger(std::string& out, std::int64_t value);

@@ -11,6 +11,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "core/json_escape.hpp"
+
 namespace cms::upstream {
 namespace {
 
@@ -18,47 +20,7 @@ namespace json = boost::json;
 
 constexpr std::size_t kLogSnippetBytes = 256;
 
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run_start = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte != '"' && byte != '\\') continue;
-    // Copy the run of bytes that need no escaping in one append.
-    out.append(text.substr(run_start, i - run_start));
-    run_start = i + 1;
-    switch (byte) {
-      case '"':
-        out.append("\\\"");
-        break;
-      case '\\':
-        out.append("\\\\");
-        break;
-      case '\n':
-        out.append("\\n");
-        break;
-      case '\r':
-        out.append("\\r");
-        break;
-      case '\t':
-        out.append("\\t");
-        break;
-      case '\b':
-        out.append("\\b");
-        break;
-      case '\f':
-        out.append("\\f");
-        break;
-      default:
-        out.append("\\u00");
-        out.push_back(kHex[byte >> 4]);
-        out.push_back(kHex[byte & 0xF]);
-    }
-  }
-  out.append(text.substr(run_start));
-  out.push_back('"');
-}
+using core::AppendJsonString;
 
 template <class Number>
 void AppendNumber(std::string& out, Number number) {

@@ -1,10 +1,10 @@
-#include "api/json_escape.hpp"
+#include "core/json_escape.hpp"
 
 #include <array>
 #include <cstdint>
 #include <cstring>
 
-namespace cms::api {
+namespace cms::core {
 namespace {
 
 // 0: copy as is; otherwise the letter of a short escape, or 'u' for \u00XX.
@@ -68,4 +68,4 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out.push_back('"');
 }
 
-}  // namespace cms::api
+}  // namespace cms::core

@@ -1,4 +1,4 @@
-#include "api/json_escape.hpp"
+#include "core/json_escape.hpp"
 
 #include <random>
 #include <string>
@@ -8,7 +8,7 @@
 #include <boost/json/value.hpp>
 #include <gtest/gtest.h>
 
-namespace cms::api {
+namespace cms::core {
 namespace {
 
 struct EscapeCase {
@@ -72,4 +72,4 @@ TEST(AppendJsonString, RoundTripsRandomTextAtEveryAlignment) {
 }
 
 }  // namespace
-}  // namespace cms::api
+}  // namespace cms::core

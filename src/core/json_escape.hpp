@@ -1,4 +1,4 @@
-// File: api/json_escape.hpp
+// File: core/json_escape.hpp
 //
 // Writing JSON string literals straight into an output buffer, for the hand-assembled
 // bodies on the hot path (completion responses, SSE frames, error bodies): no DOM, no
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace cms::api {
+namespace cms::core {
 
 // Appends `text` to `out` as a JSON string literal, quotes included. Escapes `"`, `\` and
 // every control character below U+0020 (\b \f \n \r \t by name, the rest as \u00XX), so
@@ -20,4 +20,4 @@ namespace cms::api {
 // it); invalid bytes are copied through and would make the output invalid JSON.
 void AppendJsonString(std::string& out, std::string_view text);
 
-}  // namespace cms::api
+}  // namespace cms::core
