@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <string>
 
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -28,8 +27,7 @@ struct ConnectionState {
         options(options_in),
         logger(logger_in),
         draining(draining_in),
-        worker_index(worker_index_in),
-        terminate_signal(stream.get_executor(), std::chrono::steady_clock::time_point::max()) {}
+        worker_index(worker_index_in) {}
 
   boost::beast::tcp_stream stream;
   boost::beast::flat_buffer buffer;
@@ -43,10 +41,9 @@ struct ConnectionState {
   bool idle = false;
   // True once the connection can no longer carry another request.
   bool broken = false;
-  // Set (and terminate_signal cancelled) when the drain's grace period is over: handlers
-  // still running end now, telling their caller why (a stream's error event, a 503).
+  // Set (and the socket's pending operations cancelled) when the drain's grace period is
+  // over: handlers still running end now, telling their caller why (an error event, a 503).
   bool terminating = false;
-  boost::asio::steady_timer terminate_signal;
 };
 
 }  // namespace cms::http

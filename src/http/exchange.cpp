@@ -5,7 +5,6 @@
 #include <stdexcept>
 
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
@@ -194,14 +193,12 @@ void Exchange::AbortEventStream() {
 bool Exchange::ServerTerminating() const { return connection_.terminating; }
 
 Task<void> Exchange::WaitUntilClientGone() {
-  using boost::asio::experimental::awaitable_operators::operator||;
   auto& socket = connection_.stream.socket();
   for (;;) {
+    // The drain ends this wait past its grace by cancelling the socket's operations (see
+    // Server::Drain): one pending wait per open stream, nothing more resident.
     if (connection_.terminating) co_return;
-    auto woken = co_await (socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple) ||
-                           connection_.terminate_signal.async_wait(kAsTuple));
-    if (woken.index() == 1) co_return;  // The drain's grace is over.
-    auto [ec] = std::get<0>(woken);
+    auto [ec] = co_await socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple);
     if (ec == net::error::operation_aborted) {
       // Cancelled by our caller (its other branch finished) or the socket was closed by a
       // drain past its grace: either way, stop watching.

@@ -381,7 +381,10 @@ bool Server::Drain(std::chrono::milliseconds grace) {
   if (!drained) {
     impl_->ForEachConnection([](ConnectionState& connection) {
       connection.terminating = true;
-      connection.terminate_signal.cancel();
+      // Wakes Exchange::WaitUntilClientGone (and aborts a write in progress); the handler
+      // then tells its caller, on a fresh write, that the service is shutting down.
+      boost::system::error_code ignored;
+      connection.stream.socket().cancel(ignored);
     });
     lock.lock();
     impl_->connections_changed.wait_for(lock, kTerminateNoticeTime, all_closed);
