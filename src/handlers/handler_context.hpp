@@ -27,7 +27,7 @@ struct HandlerSettings {
   std::chrono::seconds stream_heartbeat{15};        // STREAM_HEARTBEAT_SECONDS.
   bool cache_enabled = true;                        // CACHE_TTL_SECONDS > 0.
   std::size_t replay_chunk_bytes = 64;              // A cached answer replays in such chunks.
-  std::size_t stream_buffer_events = 4;             // Upstream events buffered per stream.
+  std::size_t stream_buffer_events = 16;            // Upstream events buffered per stream.
 };
 
 // Identical concurrent cache misses share one upstream call (and its outcome, errors too).

@@ -78,7 +78,7 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
                                         Clock::now() + context_.settings.first_byte_timeout};
   auto opened =
       co_await (context_.provider.OpenStream(request, options) || exchange.WaitUntilClientGone() ||
-                first_byte_deadline.async_wait(net::use_awaitable));
+                first_byte_deadline.async_wait(kAsTuple));
   if (opened.index() == 1) {
     if (exchange.ServerTerminating()) {
       co_await RespondDetail(exchange, http::bhttp::status::service_unavailable,

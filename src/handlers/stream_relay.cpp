@@ -4,6 +4,7 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -69,20 +70,32 @@ class Forwarder {
   Task<void> Run() {
     net::steady_timer heartbeat_timer{co_await net::this_coro::executor};
     while (!finished_) {
-      heartbeat_timer.expires_after(heartbeat_);
-      auto next = co_await (channel_.async_receive(net::use_awaitable) ||
-                            heartbeat_timer.async_wait(net::use_awaitable));
-      if (next.index() == 1) {
-        batch_ = api::HeartbeatComment();
-      } else {
-        Absorb(std::move(std::get<0>(next)));
-        // Take whatever else is already waiting, so a burst leaves in one write.
-        while (!finished_ && batch_.size() < kMaxBatchBytes &&
-               channel_.try_receive([this](boost::system::error_code, RelayItem item) {
-                 Absorb(std::move(item));
-               })) {
+      // Whatever is already waiting leaves in one write, without arming the heartbeat timer
+      // or racing anything: a burst of upstream events costs one wait, not one per event.
+      TakeWaiting();
+      if (batch_.empty()) {
+        heartbeat_timer.expires_after(heartbeat_);
+        // Both as values: the loser of the race completes with operation_aborted instead of
+        // throwing, and an exception per wait (libgcc's unwinder takes a process-wide lock)
+        // was most of a stream's CPU.
+        auto next = co_await (channel_.async_receive(kAsTuple) ||
+                              heartbeat_timer.async_wait(kAsTuple));
+        if (next.index() == 1) {
+          batch_ = api::HeartbeatComment();
+        } else {
+          auto& [error, item] = std::get<0>(next);
+          if (error) {
+            // The channel cannot fail while the pump lives; treat it as a cut upstream.
+            upstream::UpstreamError broken;
+            broken.kind = upstream::UpstreamErrorKind::kInternal;
+            broken.log_message = "relay channel: " + error.message();
+            item = RelayItem{std::nullopt, std::move(broken)};
+          }
+          Absorb(std::move(item));
+          TakeWaiting();
         }
       }
+      co_await GatherBurst();
       if (!co_await exchange_.WriteEvents(batch_)) {
         report_.outcome = StreamOutcome::kClientDisconnected;
         co_return;
@@ -99,6 +112,27 @@ class Forwarder {
   }
 
  private:
+  // While the pump keeps delivering events already read from the upstream (a burst, one TCP
+  // read holds dozens), yield to it and take them too: one write per burst instead of one
+  // write, and one wakeup of the caller, per event. Events spaced in time cost one yield.
+  Task<void> GatherBurst() {
+    const auto executor = co_await net::this_coro::executor;
+    for (std::size_t before = 0; !finished_ && batch_.size() < kMaxBatchBytes &&
+                                 batch_.size() != before;) {
+      before = batch_.size();
+      co_await net::post(executor, kAsTuple);
+      TakeWaiting();
+    }
+  }
+
+  void TakeWaiting() {
+    while (!finished_ && batch_.size() < kMaxBatchBytes &&
+           channel_.try_receive([this](boost::system::error_code, RelayItem item) {
+             Absorb(std::move(item));
+           })) {
+    }
+  }
+
   void Absorb(RelayItem item) {
     if (item.error) {
       batch_ += api::ErrorEvent(ErrorEventMessage(*item.error));

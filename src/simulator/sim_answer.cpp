@@ -54,15 +54,17 @@ class Fnv1a {
 };
 
 // SplitMix64: a tiny, well-mixed PRNG whose sequence is fixed by its seed.
+std::uint64_t SplitMix64Step(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 class SplitMix64 {
  public:
   explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t Next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  std::uint64_t Next() { return SplitMix64Step(state_); }
   std::size_t Below(std::size_t bound) { return static_cast<std::size_t>(Next() % bound); }
 
  private:
@@ -167,6 +169,45 @@ SimUsage ComputeUsage(const SimRequest& request, PromptCacheUse cache_use,
 }
 
 }  // namespace
+
+BulkText::BulkText(std::uint64_t seed, std::uint64_t total_bytes)
+    : random_state_(seed), total_bytes_(total_bytes) {
+  delta_.reserve(kBulkDeltaBytes);
+}
+
+std::string_view BulkText::Next() {
+  const auto size = static_cast<std::size_t>(
+      std::min<std::uint64_t>(kBulkDeltaBytes, total_bytes_ - emitted_bytes_));
+  delta_.clear();
+  for (;;) {
+    const std::string_view word =
+        kWords[static_cast<std::size_t>(SplitMix64Step(random_state_) % kWords.size())];
+    // Every word but the answer's first carries its leading space.
+    const bool spaced = emitted_bytes_ + delta_.size() > 0;
+    if (delta_.size() + word.size() + (spaced ? 1 : 0) > size) break;
+    if (spaced) delta_.push_back(' ');
+    delta_.append(word);
+    ++words_;
+  }
+  delta_.append(size - delta_.size(), '.');
+  emitted_bytes_ += delta_.size();
+  return delta_;
+}
+
+SimUsage BulkUsage(const SimRequest& request, PromptCacheUse cache_use, std::uint64_t words) {
+  return ComputeUsage(request, cache_use, static_cast<std::size_t>(words));
+}
+
+SimAnswer ComposeBulkAnswer(const SimRequest& request, PromptCacheUse cache_use,
+                            std::uint64_t bytes) {
+  SimAnswer answer;
+  answer.text.reserve(static_cast<std::size_t>(bytes));
+  BulkText source{RequestHash(request), bytes};
+  while (!source.Done()) answer.text.append(source.Next());
+  answer.stop_reason = StopReason::kEndTurn;
+  answer.usage = BulkUsage(request, cache_use, source.Words());
+  return answer;
+}
 
 std::string_view StopReasonName(StopReason reason) {
   return reason == StopReason::kMaxTokens ? "max_tokens" : "end_turn";

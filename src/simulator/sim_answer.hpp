@@ -13,7 +13,14 @@
 // where the cached system prefix (if any) is reported as cache creation or cache read
 // instead (docs/anthropic-api.md §2 usage semantics).
 //
-// Pure functions and values; safe from any thread (PromptCacheTracker synchronises itself).
+// Bulk answers (`[[simulate:bulk:<bytes>]]`, sim_faults.hpp) are different: exactly <bytes>
+// bytes of filler words (no opening sentence), produced delta by delta by BulkText so the
+// simulator never holds a streamed one whole, and NOT cut by max_tokens (they exist to push
+// more bytes through a client than any socket buffer holds). stop_reason is end_turn and
+// output_tokens the words emitted, as for any answer.
+//
+// Pure functions and values; safe from any thread (PromptCacheTracker synchronises itself;
+// a BulkText belongs to one request).
 #pragma once
 
 #include <cstddef>
@@ -46,7 +53,8 @@ struct SimAnswer {
   std::string text;
   // Byte offset in `text` where each emitted word begins, its leading space included, so
   // text[word_starts[i], word_starts[i+1]) is word i as a delta carries it. One per
-  // output token.
+  // output token; empty for a bulk answer (ComposeBulkAnswer), whose index would cost more
+  // memory than its text.
   std::vector<std::size_t> word_starts;
   StopReason stop_reason = StopReason::kEndTurn;
   SimUsage usage;
@@ -71,5 +79,42 @@ struct SimAnswer {
 // into answer.text and concatenate to it exactly.
 [[nodiscard]] std::vector<std::string_view> SplitIntoDeltas(const SimAnswer& answer,
                                                             std::size_t words_per_delta);
+
+// Bytes of text per bulk delta (the last one may be shorter).
+inline constexpr std::size_t kBulkDeltaBytes = 16 * 1024;
+
+// The text of a bulk answer, one delta at a time: words drawn from the filler list by a PRNG
+// seeded with the request's hash (so the same request gives the same text), separated by
+// spaces. Each delta is exactly min(kBulkDeltaBytes, bytes left) bytes and ends on a word
+// boundary, so every delta is valid UTF-8 on its own; the few bytes a delta cannot fill with
+// a whole word are '.' after its last word.
+class BulkText {
+ public:
+  BulkText(std::uint64_t seed, std::uint64_t total_bytes);
+
+  [[nodiscard]] bool Done() const { return emitted_bytes_ >= total_bytes_; }
+  // The next delta; valid until the next call. REQUIRES: !Done().
+  [[nodiscard]] std::string_view Next();
+  // Words in the deltas returned so far (the output tokens).
+  [[nodiscard]] std::uint64_t Words() const { return words_; }
+  [[nodiscard]] std::uint64_t EmittedBytes() const { return emitted_bytes_; }
+
+ private:
+  std::uint64_t random_state_;
+  const std::uint64_t total_bytes_;
+  std::uint64_t emitted_bytes_ = 0;
+  std::uint64_t words_ = 0;
+  std::string delta_;
+};
+
+// A bulk answer's usage once `words` words were emitted (at least 1 output token), with the
+// input side as ComposeAnswer computes it.
+[[nodiscard]] SimUsage BulkUsage(const SimRequest& request, PromptCacheUse cache_use,
+                                 std::uint64_t words);
+
+// A whole bulk answer of `bytes` bytes (for non-streamed requests): text, end_turn and usage;
+// word_starts stays empty.
+[[nodiscard]] SimAnswer ComposeBulkAnswer(const SimRequest& request, PromptCacheUse cache_use,
+                                          std::uint64_t bytes);
 
 }  // namespace cms::simulator

@@ -93,6 +93,17 @@ std::optional<std::chrono::milliseconds> ParseDelay(std::string_view digits) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(value));
 }
 
+// "<digits>" as a byte count, clamped to kMaxBulkBytes; nullopt unless all digits and > 0.
+std::optional<std::uint64_t> ParseBulkBytes(std::string_view digits) {
+  if (digits.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (end != digits.data() + digits.size()) return std::nullopt;
+  if (ec == std::errc::result_out_of_range || value > kMaxBulkBytes) return kMaxBulkBytes;
+  if (ec != std::errc{} || value == 0) return std::nullopt;
+  return value;
+}
+
 void SetOutcome(FaultPlan& plan, FaultOutcome outcome, ApiErrorKind kind = ApiErrorKind::kApi) {
   if (plan.outcome != FaultOutcome::kNone) return;  // The first outcome decides.
   plan.outcome = outcome;
@@ -109,7 +120,10 @@ void ApplyDirective(std::string_view name, FaultPlan& plan) {
   constexpr std::string_view kSlow = "slow:";
   constexpr std::string_view kChunkDelay = "chunk-delay:";
   constexpr std::string_view kFailTimes = "fail-times:";
-  if (name.starts_with(kFailTimes)) {
+  constexpr std::string_view kBulk = "bulk:";
+  if (name.starts_with(kBulk)) {
+    if (!plan.bulk_bytes) plan.bulk_bytes = ParseBulkBytes(name.substr(kBulk.size()));
+  } else if (name.starts_with(kFailTimes)) {
     if (!plan.fail_times) plan.fail_times = ParseRepeatedFailure(name.substr(kFailTimes.size()));
   } else if (name.starts_with(kSlow)) {
     if (!plan.first_byte_delay) plan.first_byte_delay = ParseDelay(name.substr(kSlow.size()));

@@ -12,6 +12,11 @@
 //   [[simulate:hang]]                    never answer; wait until the client leaves
 //   [[simulate:slow:<ms>]]               delay before the first byte
 //   [[simulate:chunk-delay:<ms>]]        delay between stream deltas
+//   [[simulate:bulk:<bytes>]]            answer with <bytes> bytes of text (1 to kMaxBulkBytes;
+//                                        more is clamped), streamed in deltas of
+//                                        kBulkDeltaBytes, each written and flushed on its own,
+//                                        so a client that does not read blocks the simulator;
+//                                        max_tokens is ignored (see sim_answer.hpp, BulkText)
 //   [[simulate:fail-times:<n>:<failure>]]
 //       the first n requests carrying it fail, later ones are answered as if it were absent;
 //       <failure> is 429 (sent with `retry-after: 0`, so retrying tests need not wait), 500,
@@ -19,11 +24,12 @@
 //       n is 1 to kMaxFailTimes. Requests are counted per FailTimesKey (same content, same
 //       stream flag), so tests with different texts do not interfere; see FailureCounter.
 //
-// The first outcome directive (all but slow, chunk-delay and fail-times) in reading order
-// decides the answer; each delay takes its first valid occurrence and combines with any
-// outcome. fail-times also takes its first valid occurrence; while it still has failures to
-// give it overrides the outcome (a hang included), and the delays apply to its failures too.
-// Delays are clamped to kMaxFaultDelay. Unknown or malformed directives are ignored.
+// The first outcome directive (all but slow, chunk-delay, bulk and fail-times) in reading
+// order decides the answer; each delay, and bulk, takes its first valid occurrence and
+// combines with any outcome (a mid-stream fault then strikes after a few bulk deltas). fail-times
+// also takes its first valid occurrence; while it still has failures to give it overrides the
+// outcome (a hang included), and the delays apply to its failures too. Delays are clamped to
+// kMaxFaultDelay. Unknown or malformed directives are ignored.
 //
 // Thread safety: the free functions are pure and safe from any thread; FailureCounter
 // synchronises itself.
@@ -46,6 +52,9 @@ namespace cms::simulator {
 
 inline constexpr std::chrono::milliseconds kMaxFaultDelay{10 * 60 * 1000};
 inline constexpr std::uint32_t kMaxFailTimes = 1000;
+// The largest bulk answer: big enough to overwhelm any socket buffer, small enough that a
+// non-streamed bulk answer (held whole) cannot exhaust the simulator's memory.
+inline constexpr std::uint64_t kMaxBulkBytes = std::uint64_t{256} * 1024 * 1024;
 
 enum class FaultOutcome {
   kNone,                 // Answer normally.
@@ -74,10 +83,13 @@ struct FaultPlan {
   std::optional<std::chrono::milliseconds> first_byte_delay;
   std::optional<std::chrono::milliseconds> chunk_delay;
   std::optional<RepeatedFailure> fail_times;
+  // Bytes of bulk answer text: 1 to kMaxBulkBytes.
+  std::optional<std::uint64_t> bulk_bytes;
 
   // True when any directive was recognised.
   [[nodiscard]] bool Any() const {
-    return outcome != FaultOutcome::kNone || first_byte_delay || chunk_delay || fail_times;
+    return outcome != FaultOutcome::kNone || first_byte_delay || chunk_delay || fail_times ||
+           bulk_bytes;
   }
 };
 

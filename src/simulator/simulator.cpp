@@ -205,6 +205,17 @@ class MessagesHandler final : public http::Handler {
       case FaultOutcome::kHang:
         break;
     }
+    if (faults.bulk_bytes && faults.outcome != FaultOutcome::kMalformed) {
+      const PromptCacheUse cache_use = TouchPromptCache(request, cache_);
+      if (request.stream) {
+        co_return co_await StreamBulk(exchange, request_id, request, cache_use, *faults.bulk_bytes,
+                                      faults);
+      }
+      co_return co_await Send(
+          exchange, request_id, status::ok,
+          RenderMessage(ComposeBulkAnswer(request, cache_use, *faults.bulk_bytes),
+                        ids_.NextMessageId(), request.model));
+    }
     const SimAnswer answer = ComposeAnswer(request, TouchPromptCache(request, cache_));
     if (!request.stream) {
       co_return co_await Send(exchange, request_id, status::ok,
@@ -247,6 +258,45 @@ class MessagesHandler final : public http::Handler {
       }
       AppendTextDeltaEvent(pending, deltas[i]);
     }
+    co_return co_await FinishStream(exchange, request, answer, faults, std::move(pending));
+  }
+
+  // `[[simulate:bulk:<bytes>]]`: every delta is written and flushed on its own, so a client
+  // that does not read stalls this loop in its write (until the server's write timeout
+  // counts the client gone), and a client that leaves fails the next write. The text is
+  // produced delta by delta and never held whole.
+  Task<Ending> StreamBulk(http::Exchange& exchange, const std::string& request_id,
+                          const SimRequest& request, PromptCacheUse cache_use, std::uint64_t bytes,
+                          const FaultPlan& faults) {
+    http::HeaderList headers;
+    headers.emplace_back("request-id", request_id);
+    if (!co_await exchange.BeginEventStream(std::move(headers))) {
+      co_return Ending::kCancelledByClient;
+    }
+    // Text-less: the opening needs the input usage only, the closing the final counts.
+    SimAnswer summary;
+    summary.usage = BulkUsage(request, cache_use, 0);
+    std::string pending = RenderStreamOpening(summary, ids_.NextMessageId(), request.model);
+    const bool cut_short = faults.outcome == FaultOutcome::kDisconnectMidStream ||
+                           faults.outcome == FaultOutcome::kErrorMidStream;
+    const auto chunk_delay = faults.chunk_delay.value_or(options_.chunk_delay);
+    BulkText text{RequestHash(request), bytes};
+    for (std::size_t i = 0; !text.Done() && !(cut_short && i == kDeltasBeforeMidStreamFault); ++i) {
+      if (i > 0 && chunk_delay.count() > 0 && !co_await Pause(exchange, chunk_delay)) {
+        exchange.AbortEventStream();
+        co_return Ending::kCancelledByClient;
+      }
+      AppendTextDeltaEvent(pending, text.Next());
+      if (!co_await Flush(exchange, pending)) co_return Ending::kCancelledByClient;
+    }
+    summary.usage = BulkUsage(request, cache_use, text.Words());
+    co_return co_await FinishStream(exchange, request, summary, faults, std::move(pending));
+  }
+
+  // Sends what follows the deltas (the closing events, or the mid-stream fault) after
+  // `pending`, and ends the stream.
+  Task<Ending> FinishStream(http::Exchange& exchange, const SimRequest& request,
+                            const SimAnswer& answer, const FaultPlan& faults, std::string pending) {
     if (faults.outcome == FaultOutcome::kDisconnectMidStream) {
       if (!co_await Flush(exchange, pending)) co_return Ending::kCancelledByClient;
       exchange.AbortEventStream();
@@ -257,9 +307,9 @@ class MessagesHandler final : public http::Handler {
     } else {
       pending.append(RenderStreamClosing(answer));
     }
-    co_return co_await Flush(exchange, pending) && co_await exchange.EndEventStream()
-        ? Ending::kCompleted
-        : Ending::kCancelledByClient;
+    if (!co_await Flush(exchange, pending)) co_return Ending::kCancelledByClient;
+    const bool ended = co_await exchange.EndEventStream();
+    co_return ended ? Ending::kCompleted : Ending::kCancelledByClient;
   }
 
   // Writes and empties `pending`. False when the client is gone.

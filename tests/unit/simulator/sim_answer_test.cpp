@@ -1,11 +1,15 @@
 #include "simulator/sim_answer.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
 #include <numeric>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -204,6 +208,102 @@ TEST(TouchPromptCacheTest, DistinguishesPrefixesAndModelsAndSkipsUnmarkedPrompts
   request.cached_system_bytes = 0;
   EXPECT_EQ(TouchPromptCache(request, tracker), PromptCacheUse::kNone);
   EXPECT_EQ(tracker.Size(), 3u);
+}
+
+// Whether `text` is whole UTF-8 sequences: a delta must never split a code point.
+bool IsValidUtf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const std::size_t length = lead < 0x80           ? 1
+                               : (lead >> 5) == 0x6  ? 2
+                               : (lead >> 4) == 0xE  ? 3
+                               : (lead >> 3) == 0x1E ? 4
+                                                     : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+struct BulkRun {
+  std::vector<std::string> deltas;
+  std::string text;
+  std::uint64_t words = 0;
+};
+
+BulkRun RunBulk(std::uint64_t seed, std::uint64_t bytes) {
+  BulkRun run;
+  BulkText source{seed, bytes};
+  while (!source.Done()) {
+    run.deltas.emplace_back(source.Next());
+    run.text += run.deltas.back();
+    EXPECT_EQ(source.EmittedBytes(), run.text.size());
+  }
+  run.words = source.Words();
+  return run;
+}
+
+class BulkTextSizeTest : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(BulkTextSizeTest, EmitsExactlyTheBytesInFullDeltasOfValidUtf8) {
+  const std::uint64_t bytes = GetParam();
+  const BulkRun run = RunBulk(42, bytes);
+  EXPECT_EQ(run.text.size(), bytes);
+  ASSERT_EQ(run.deltas.size(), (bytes + kBulkDeltaBytes - 1) / kBulkDeltaBytes);
+  for (std::size_t i = 0; i < run.deltas.size(); ++i) {
+    const std::size_t expected =
+        i + 1 < run.deltas.size() ? kBulkDeltaBytes : bytes - i * kBulkDeltaBytes;
+    EXPECT_EQ(run.deltas[i].size(), expected) << "delta " << i;
+    EXPECT_TRUE(IsValidUtf8(run.deltas[i])) << "delta " << i;
+  }
+  // Words are what the padding dots do not count: whitespace-separated runs with a letter.
+  std::istringstream stream{run.text};
+  std::uint64_t words = 0;
+  for (std::string token; stream >> token;) {
+    if (token.find_first_not_of('.') != std::string::npos) ++words;
+  }
+  EXPECT_EQ(run.words, words);
+  EXPECT_NE(run.text.front(), ' ');  // Only later words carry a leading space.
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, BulkTextSizeTest,
+                         ::testing::Values(1, 2, 13, kBulkDeltaBytes - 1, kBulkDeltaBytes,
+                                           kBulkDeltaBytes + 1, 3 * kBulkDeltaBytes + 7, 1000000));
+
+TEST(BulkTextTest, IsDeterministicPerSeedAndDiffersAcrossSeeds) {
+  const BulkRun first = RunBulk(7, 50000);
+  EXPECT_EQ(RunBulk(7, 50000).text, first.text);
+  EXPECT_NE(RunBulk(8, 50000).text, first.text);
+  // Same seed, fewer bytes: the same full deltas first.
+  EXPECT_TRUE(first.text.starts_with(RunBulk(7, kBulkDeltaBytes).text));
+}
+
+TEST(BulkTextTest, CarriesMultiByteWordsAndMostlyWords) {
+  const BulkRun run = RunBulk(3, 200000);
+  EXPECT_TRUE(HasMultiByte(run.text));
+  // Padding is at most a word's length per delta, so words fill nearly all of each delta.
+  EXPECT_GT(run.words, 200000u / 16);
+  EXPECT_LT(std::count(run.text.begin(), run.text.end(), '.'),
+            static_cast<std::ptrdiff_t>(16 * run.deltas.size()));
+}
+
+TEST(ComposeBulkAnswerTest, IgnoresMaxTokensAndCountsEveryWord) {
+  const SimRequest request = MakeRequest("Send me a lot [[simulate:bulk:40000]]", /*max_tokens=*/5);
+  const SimAnswer answer = ComposeBulkAnswer(request, PromptCacheUse::kNone, 40000);
+  const BulkRun run = RunBulk(RequestHash(request), 40000);
+  EXPECT_EQ(answer.text, run.text);
+  EXPECT_EQ(answer.stop_reason, StopReason::kEndTurn);
+  EXPECT_EQ(answer.usage.output_tokens, static_cast<std::int64_t>(run.words));
+  EXPECT_GT(answer.usage.output_tokens, 5);
+  EXPECT_TRUE(answer.word_starts.empty());
+  // The input side is what an ordinary answer to the same request reports.
+  EXPECT_EQ(answer.usage.input_tokens,
+            ComposeAnswer(request, PromptCacheUse::kNone).usage.input_tokens);
+  EXPECT_EQ(BulkUsage(request, PromptCacheUse::kNone, 0).output_tokens, 1);
 }
 
 TEST(SplitIntoDeltasTest, ConcatenatesToTheTextForEveryGrouping) {

@@ -1,5 +1,7 @@
 #include "simulator/sim_faults.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <boost/json/parse.hpp>
@@ -220,6 +222,55 @@ TEST(FailureCounterTest, FailsTheFirstNThenPassesForGood) {
     for (int i = 0; i < 5; ++i) EXPECT_FALSE(counter.CountAndCheck(key, times));
   }
   EXPECT_EQ(counter.Size(), 3u);
+}
+
+struct BulkCase {
+  const char* text;
+  std::optional<std::uint64_t> bytes;
+};
+
+class BulkDirectiveTest : public ::testing::TestWithParam<BulkCase> {};
+
+TEST_P(BulkDirectiveTest, ParsesTheByteCountWithinBounds) {
+  const FaultPlan plan = PlanFor(GetParam().text);
+  EXPECT_EQ(plan.bulk_bytes, GetParam().bytes) << GetParam().text;
+  EXPECT_EQ(plan.Any(), GetParam().bytes.has_value());
+  // Bulk shapes the answer; it is no outcome.
+  EXPECT_EQ(plan.outcome, FaultOutcome::kNone);
+}
+
+INSTANTIATE_TEST_SUITE_P(Table, BulkDirectiveTest,
+                         ::testing::Values(BulkCase{"[[simulate:bulk:1]]", 1},
+                                           BulkCase{"[[simulate:bulk:16384]]", 16384},
+                                           BulkCase{"[[simulate:bulk:67108864]]", 67108864},
+                                           BulkCase{"[[simulate:bulk:268435456]]", kMaxBulkBytes},
+                                           BulkCase{"[[simulate:bulk:268435457]]", kMaxBulkBytes},
+                                           BulkCase{"[[simulate:bulk:99999999999999999999999]]",
+                                                    kMaxBulkBytes},
+                                           BulkCase{"[[simulate:bulk:0]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk:]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk:-5]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk:+5]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk:12k]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk: 5]]", std::nullopt},
+                                           BulkCase{"[[simulate:bulk:5 ]]", std::nullopt}));
+
+TEST(BulkDirectiveTest, FirstValidOccurrenceWinsAndCombinesWithOutcomeAndDelays) {
+  const FaultPlan plan = PlanFor(
+      "[[simulate:bulk:0]] [[simulate:bulk:4096]] [[simulate:error-mid-stream]] "
+      "[[simulate:bulk:8192]] [[simulate:chunk-delay:5]]");
+  EXPECT_EQ(plan.bulk_bytes, std::optional<std::uint64_t>{4096});
+  EXPECT_EQ(plan.outcome, FaultOutcome::kErrorMidStream);
+  EXPECT_EQ(plan.chunk_delay, std::optional<milliseconds>{5});
+}
+
+TEST(BulkDirectiveTest, IsReadFromEveryMessage) {
+  SimRequest request;
+  request.messages = {{SimRole::kUser, "first"},
+                      {SimRole::kAssistant, "ok"},
+                      {SimRole::kUser, "now [[simulate:bulk:100000]]"}};
+  EXPECT_EQ(PlanFaults(request).bulk_bytes, std::optional<std::uint64_t>{100000});
 }
 
 TEST(FailureCounterTest, CountsEachKeyApart) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "core/net.hpp"
 #include "core/worker_pool.hpp"
 #include "observability/memory_logger.hpp"
+#include "simulator/sim_answer.hpp"
 
 namespace cms::simulator {
 namespace {
@@ -401,6 +403,81 @@ TEST_F(SimulatorEndToEndTest, PromptCacheWritesThenReadsAndResetForgets) {
   reset.set(bhttp::field::host, "127.0.0.1");
   RunClient(RoundTrip(Port(), reset));
   EXPECT_EQ(usage_of().at("cache_creation_input_tokens").as_int64(), 100);
+}
+
+TEST_F(SimulatorEndToEndTest, BulkAnswerStreamsItsBytesInSixteenKiBDeltasIgnoringMaxTokens) {
+  StartSimulator();
+  constexpr std::size_t kBytes = 100000;
+  const std::string body = Body("Bulk please [[simulate:bulk:100000]]", true, /*max_tokens=*/5);
+  const Response streamed = RunClient(RoundTrip(Port(), MessagesRequest(body)));
+  ASSERT_EQ(streamed.result_int(), 200) << streamed.body();
+  const std::vector<SseEvent> events = ParseEvents(streamed.body());
+  ASSERT_GE(events.size(), 6u);
+  EXPECT_EQ(events[0].name, "message_start");
+  EXPECT_EQ(events[events.size() - 1].name, "message_stop");
+  std::string text;
+  std::size_t deltas = 0;
+  for (const SseEvent& event : events) {
+    if (event.name != "content_block_delta") continue;
+    const std::size_t before = text.size();
+    text += event.data.at("delta").at("text").as_string();
+    EXPECT_LE(text.size() - before, kBulkDeltaBytes);
+    ++deltas;
+  }
+  EXPECT_EQ(text.size(), kBytes);
+  EXPECT_EQ(deltas, (kBytes + kBulkDeltaBytes - 1) / kBulkDeltaBytes);
+  std::istringstream words{text};
+  std::int64_t word_count = 0;
+  for (std::string token; words >> token;) {
+    if (token.find_first_not_of('.') != std::string::npos) ++word_count;
+  }
+  const json::value& final_delta = events[events.size() - 2].data;
+  EXPECT_EQ(final_delta.at("delta").at("stop_reason").as_string(), "end_turn");
+  EXPECT_EQ(final_delta.at("usage").at("output_tokens").as_int64(), word_count);
+
+  // Not streamed: the same text and counts in one Message.
+  const Response plain = RunClient(
+      RoundTrip(Port(), MessagesRequest(Body("Bulk please [[simulate:bulk:100000]]", false, 5))));
+  ASSERT_EQ(plain.result_int(), 200);
+  const json::value message = json::parse(plain.body());
+  EXPECT_EQ(message.at("content").at(0).at("text").as_string(), text);
+  EXPECT_EQ(message.at("usage").at("output_tokens").as_int64(), word_count);
+  EXPECT_EQ(simulator_->Stats().completed, 2u);
+}
+
+TEST_F(SimulatorEndToEndTest, BulkStreamWithErrorMidStreamFailsAfterThreeFullDeltas) {
+  StartSimulator();
+  const Response streamed = RunClient(RoundTrip(
+      Port(),
+      MessagesRequest(Body("[[simulate:bulk:100000]] [[simulate:error-mid-stream]]", true))));
+  ASSERT_EQ(streamed.result_int(), 200);
+  const std::vector<SseEvent> events = ParseEvents(streamed.body());
+  ASSERT_FALSE(events.empty());
+  std::size_t text_bytes = 0;
+  std::size_t deltas = 0;
+  for (const SseEvent& event : events) {
+    if (event.name != "content_block_delta") continue;
+    text_bytes += event.data.at("delta").at("text").as_string().size();
+    ++deltas;
+  }
+  EXPECT_EQ(deltas, 3u);
+  EXPECT_EQ(text_bytes, 3 * kBulkDeltaBytes);
+  EXPECT_EQ(events.back().name, "error");
+  EXPECT_EQ(events.back().data.at("error").at("type").as_string(), "overloaded_error");
+}
+
+TEST_F(SimulatorEndToEndTest, BulkStreamNoticesAClientThatLeavesWhileItIsBlocked) {
+  StartSimulator();
+  // 64 MiB: far more than loopback socket buffers hold, so the simulator is blocked in a
+  // write when the client, which stopped reading after the first delta, closes.
+  const std::string received = RunClient(ReadThenLeave(
+      Port(), MessagesRequest(Body("[[simulate:bulk:67108864]]", true)), "content_block_delta"));
+  EXPECT_NE(received.find("content_block_delta"), std::string::npos);
+  const SimulatorStats stats =
+      WaitForStats([](const auto& s) { return s.cancelled_by_client == 1 && s.active == 0; });
+  EXPECT_EQ(stats.cancelled_by_client, 1u);
+  EXPECT_EQ(stats.completed, 0u);
+  EXPECT_EQ(stats.active, 0u);
 }
 
 TEST_F(SimulatorEndToEndTest, ClientLeavingMidStreamIsCountedAsCancelled) {
