@@ -11,12 +11,8 @@
 //
 // Not covered here, on purpose:
 // - Retries: retries.test.mjs.
-// - Slow-reader backpressure (a caller that does not read makes the service stop reading the
-//   upstream): the simulator's answers are 40-80 words, a few KiB per stream, which the
-//   kernel's loopback socket buffers (hundreds of KiB each way) absorb entirely. A caller
-//   that never reads therefore never fills anything, and the simulator completes whether or
-//   not the service stops reading; no outcome visible from outside depends on the
-//   backpressure, so a test could not fail when it is broken.
+// - Slow-reader backpressure: backpressure.test.mjs (the simulator's bulk directive streams
+//   far more than socket buffers hold).
 // - UPSTREAM_CONNECT_TIMEOUT_SECONDS: needs an address that swallows SYNs, which loopback
 //   cannot provide portably.
 import assert from 'node:assert/strict';
