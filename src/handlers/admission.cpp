@@ -29,8 +29,7 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
     // Fail closed: an unreachable key store admits nobody.
     context.logger.Error("key_store_error", exchange.RequestId(),
                          {{"error", caller.error().log_message}});
-    co_await RespondDetail(exchange, status::service_unavailable,
-                           api::kAuthUnavailableDetail);
+    co_await RespondDetail(exchange, status::service_unavailable, api::kAuthUnavailableDetail);
     co_return std::nullopt;
   }
   if (!caller->has_value()) {
@@ -43,10 +42,9 @@ Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(decision->retry_after).count();
     http::HeaderList headers;
     headers.emplace_back("Retry-After", std::to_string(std::max<long long>(1, seconds)));
-    co_await exchange.Respond(
-        status::too_many_requests,
-        api::DetailBody(api::kCallerRateLimitedDetail, exchange.RequestId()),
-        std::move(headers));
+    co_await exchange.Respond(status::too_many_requests,
+                              api::DetailBody(api::kCallerRateLimitedDetail, exchange.RequestId()),
+                              std::move(headers));
     co_return std::nullopt;
   }
   if (!decision) {

@@ -22,7 +22,6 @@ struct AdmittedRequest {
 
 // The admitted request, or std::nullopt when it was refused (and answered, unless the
 // client is gone).
-Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context,
-                                           http::Exchange& exchange);
+Task<std::optional<AdmittedRequest>> Admit(const HandlerContext& context, http::Exchange& exchange);
 
 }  // namespace cms::handlers

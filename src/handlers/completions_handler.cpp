@@ -29,9 +29,9 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
 
   const cache::CacheKey key = cache::CanonicalKey(*request);
   if (auto hit = co_await LookupCached(context_, key, request_id)) {
-    co_await exchange.Respond(status::ok,
-                              api::RenderCompletionResponse(**hit, request_id, /*cached=*/true,
-                                                            MillisecondsSince(exchange.ArrivedAt())));
+    co_await exchange.Respond(
+        status::ok, api::RenderCompletionResponse(**hit, request_id, /*cached=*/true,
+                                                  MillisecondsSince(exchange.ArrivedAt())));
     co_return;
   }
 
@@ -39,12 +39,12 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
   // leaves, the others still get their answer; when the last one leaves, the call is
   // cancelled, so nobody pays for tokens no one will read.
   CompletionFlights::Work work = [&context = context_, request, key, id = std::string(request_id),
-                                  deadline = exchange.ArrivedAt() +
-                                             context_.settings.upstream_timeout] {
+                                  deadline =
+                                      exchange.ArrivedAt() + context_.settings.upstream_timeout] {
     return CallUpstreamOnce(context, request, key, id, deadline);
   };
-  auto outcome = co_await (context_.flights.Run(key, std::move(work)) ||
-                           exchange.WaitUntilClientGone());
+  auto outcome =
+      co_await (context_.flights.Run(key, std::move(work)) || exchange.WaitUntilClientGone());
   if (outcome.index() == 1) {
     if (exchange.ServerTerminating()) {
       co_await RespondDetail(exchange, status::service_unavailable, api::kShuttingDownDetail);

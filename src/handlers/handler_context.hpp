@@ -21,13 +21,13 @@
 namespace cms::handlers {
 
 struct HandlerSettings {
-  api::RequestLimits limits;                        // Validation defaults and ceilings.
-  std::chrono::seconds upstream_timeout{120};       // UPSTREAM_TIMEOUT_SECONDS: whole call.
-  std::chrono::seconds first_byte_timeout{30};      // UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS.
-  std::chrono::seconds stream_heartbeat{15};        // STREAM_HEARTBEAT_SECONDS.
-  bool cache_enabled = true;                        // CACHE_TTL_SECONDS > 0.
-  std::size_t replay_chunk_bytes = 64;              // A cached answer replays in such chunks.
-  std::size_t stream_buffer_events = 16;            // Upstream events buffered per stream.
+  api::RequestLimits limits;                    // Validation defaults and ceilings.
+  std::chrono::seconds upstream_timeout{120};   // UPSTREAM_TIMEOUT_SECONDS: whole call.
+  std::chrono::seconds first_byte_timeout{30};  // UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS.
+  std::chrono::seconds stream_heartbeat{15};    // STREAM_HEARTBEAT_SECONDS.
+  bool cache_enabled = true;                    // CACHE_TTL_SECONDS > 0.
+  std::size_t replay_chunk_bytes = 64;          // A cached answer replays in such chunks.
+  std::size_t stream_buffer_events = 16;        // Upstream events buffered per stream.
 };
 
 // Identical concurrent cache misses share one upstream call (and its outcome, errors too).

@@ -8,7 +8,6 @@
 #include <boost/asio/this_coro.hpp>
 
 #include "api/error_response.hpp"
-
 #include "handlers/admission.hpp"
 #include "handlers/cache_access.hpp"
 #include "handlers/respond.hpp"
@@ -22,21 +21,24 @@ using boost::asio::experimental::awaitable_operators::operator||;
 
 void LogStreamEnd(observability::Logger& logger, std::string_view request_id,
                   const RelayReport& report, bool cached) {
-  const std::int64_t output_tokens =
-      report.completion ? report.completion->usage.output_tokens : 0;
+  const std::int64_t output_tokens = report.completion ? report.completion->usage.output_tokens : 0;
   logger.Info("stream_end", request_id,
               {{"chunks", report.chunks},
                {"output_tokens", output_tokens},
                {"outcome", StreamOutcomeName(report.outcome)},
                {"cached", cached}});
 }
-// A stream that ended before it began: the caller got an ordinary HTTP error instead.
-RelayReport RefusedBeforeStart() {
+}  // namespace
+
+Task<void> StreamHandler::RefuseBeforeStart(http::Exchange& exchange,
+                                            upstream::UpstreamError error) {
+  // Nothing was sent yet: the caller gets the ordinary HTTP error, not a 200 stream.
+  LogAnthropicError(context_.logger, exchange.RequestId(), error);
+  co_await RespondUpstreamError(exchange, error);
   RelayReport report;
   report.outcome = StreamOutcome::kUpstreamError;
-  return report;
+  LogStreamEnd(context_.logger, exchange.RequestId(), report, /*cached=*/false);
 }
-}  // namespace
 
 Task<void> StreamHandler::Handle(http::Exchange& exchange) {
   auto admitted = co_await Admit(context_, exchange);
@@ -61,12 +63,10 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     co_return;
   }
   if (!std::get<0>(permit)) {
-    upstream::UpstreamError shed;
-    shed.kind = upstream::UpstreamErrorKind::kOverloaded;
-    shed.log_message = "MAX_CONCURRENT_UPSTREAM reached and the wait queue is full or timed out";
-    LogAnthropicError(context_.logger, request_id, shed);
-    co_await RespondUpstreamError(exchange, shed);
-    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
+    co_await RefuseBeforeStart(
+        exchange, upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kOverloaded,
+                                              "MAX_CONCURRENT_UPSTREAM reached and the wait "
+                                              "queue is full or timed out"));
     co_return;
   }
 
@@ -90,28 +90,22 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
   if (opened.index() == 2) {
     // The upstream accepted the connection but has not begun answering: the stream's own
     // deadline, shorter than the whole call's (UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS).
-    upstream::UpstreamError timeout;
-    timeout.kind = upstream::UpstreamErrorKind::kTimeout;
-    timeout.log_message = "no response head within the first byte timeout";
-    LogAnthropicError(context_.logger, request_id, timeout);
-    co_await RespondUpstreamError(exchange, timeout);
-    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
+    co_await RefuseBeforeStart(
+        exchange, upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kTimeout,
+                                              "no response head within the first byte timeout"));
     co_return;
   }
   auto& stream = std::get<0>(opened);
   if (!stream) {
-    // Nothing was sent yet: the caller gets the ordinary HTTP error.
-    LogAnthropicError(context_.logger, request_id, stream.error());
-    co_await RespondUpstreamError(exchange, stream.error());
-    LogStreamEnd(context_.logger, request_id, RefusedBeforeStart(), /*cached=*/false);
+    co_await RefuseBeforeStart(exchange, stream.error());
     co_return;
   }
 
   RelayReport report;
   if (co_await exchange.BeginEventStream()) {
-    report = co_await RelayStream(**stream, exchange,
-                                  RelayOptions{context_.settings.stream_heartbeat,
-                                               context_.settings.stream_buffer_events});
+    report = co_await RelayStream(
+        **stream, exchange,
+        RelayOptions{context_.settings.stream_heartbeat, context_.settings.stream_buffer_events});
   }
   // Close the upstream side now (an unfinished stream drops its connection) rather than
   // when this frame unwinds.
@@ -120,9 +114,8 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
   if (report.outcome == StreamOutcome::kCompleted) {
     LogAnthropicResponse(context_.logger, request_id, *report.completion,
                          MillisecondsSince(started));
-    co_await StoreCompleted(context_, key,
-                            std::make_shared<const core::Completion>(*report.completion),
-                            request_id);
+    co_await StoreCompleted(
+        context_, key, std::make_shared<const core::Completion>(*report.completion), request_id);
   } else if (report.outcome == StreamOutcome::kUpstreamError) {
     LogAnthropicError(context_.logger, request_id, *report.error);
   }

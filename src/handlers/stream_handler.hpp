@@ -14,6 +14,7 @@
 
 #include "handlers/handler_context.hpp"
 #include "http/exchange.hpp"
+#include "upstream/upstream_error.hpp"
 
 namespace cms::handlers {
 
@@ -23,6 +24,10 @@ class StreamHandler final : public http::Handler {
   Task<void> Handle(http::Exchange& exchange) override;
 
  private:
+  // Answers an upstream failure (or our own shedding or first-byte timeout) that came before
+  // the stream began, and logs it.
+  Task<void> RefuseBeforeStart(http::Exchange& exchange, upstream::UpstreamError error);
+
   const HandlerContext& context_;
 };
 

@@ -23,8 +23,7 @@ struct RelayItem {
   std::optional<upstream::StreamEvent> event;
   std::optional<upstream::UpstreamError> error;
 };
-using RelayChannel =
-    boost::asio::experimental::channel<void(boost::system::error_code, RelayItem)>;
+using RelayChannel = boost::asio::experimental::channel<void(boost::system::error_code, RelayItem)>;
 
 // Writes in one syscall what a burst of upstream events produced, but never holds back an
 // event waiting for more.
@@ -78,8 +77,8 @@ class Forwarder {
         // Both as values: the loser of the race completes with operation_aborted instead of
         // throwing, and an exception per wait (libgcc's unwinder takes a process-wide lock)
         // was most of a stream's CPU.
-        auto next = co_await (channel_.async_receive(kAsTuple) ||
-                              heartbeat_timer.async_wait(kAsTuple));
+        auto next =
+            co_await (channel_.async_receive(kAsTuple) || heartbeat_timer.async_wait(kAsTuple));
         if (next.index() == 1) {
           batch_ = api::HeartbeatComment();
         } else {
@@ -117,8 +116,8 @@ class Forwarder {
   // write, and one wakeup of the caller, per event. Events spaced in time cost one yield.
   Task<void> GatherBurst() {
     const auto executor = co_await net::this_coro::executor;
-    for (std::size_t before = 0; !finished_ && batch_.size() < kMaxBatchBytes &&
-                                 batch_.size() != before;) {
+    for (std::size_t before = 0;
+         !finished_ && batch_.size() < kMaxBatchBytes && batch_.size() != before;) {
       before = batch_.size();
       co_await net::post(executor, kAsTuple);
       TakeWaiting();
@@ -127,9 +126,8 @@ class Forwarder {
 
   void TakeWaiting() {
     while (!finished_ && batch_.size() < kMaxBatchBytes &&
-           channel_.try_receive([this](boost::system::error_code, RelayItem item) {
-             Absorb(std::move(item));
-           })) {
+           channel_.try_receive(
+               [this](boost::system::error_code, RelayItem item) { Absorb(std::move(item)); })) {
     }
   }
 

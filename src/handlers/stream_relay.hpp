@@ -28,8 +28,8 @@ const char* StreamOutcomeName(StreamOutcome outcome);
 
 struct RelayReport {
   StreamOutcome outcome = StreamOutcome::kClientDisconnected;
-  std::size_t chunks = 0;                       // Text events written to the caller.
-  std::optional<core::Completion> completion;   // Set when kCompleted.
+  std::size_t chunks = 0;                        // Text events written to the caller.
+  std::optional<core::Completion> completion;    // Set when kCompleted.
   std::optional<upstream::UpstreamError> error;  // Set when kUpstreamError.
 };
 

@@ -7,23 +7,15 @@
 
 namespace cms::handlers {
 
-namespace {
-upstream::UpstreamError ErrorOf(upstream::UpstreamErrorKind kind, std::string log_message) {
-  upstream::UpstreamError error;
-  error.kind = kind;
-  error.log_message = std::move(log_message);
-  return error;
-}
-}  // namespace
-
 Task<upstream::UpstreamResult<core::Completion>> CallUpstreamOnce(
     const HandlerContext& context, std::shared_ptr<const core::CompletionRequest> request,
     cache::CacheKey key, std::string request_id, upstream::Clock::time_point deadline) {
   try {
     auto permit = co_await context.upstream_gate.Acquire();
     if (!permit) {
-      auto shed = ErrorOf(upstream::UpstreamErrorKind::kOverloaded,
-                          "MAX_CONCURRENT_UPSTREAM reached and the wait queue is full or timed out");
+      auto shed = upstream::MakeUpstreamError(
+          upstream::UpstreamErrorKind::kOverloaded,
+          "MAX_CONCURRENT_UPSTREAM reached and the wait queue is full or timed out");
       LogAnthropicError(context.logger, request_id, shed);
       co_return shed;
     }
@@ -40,7 +32,7 @@ Task<upstream::UpstreamResult<core::Completion>> CallUpstreamOnce(
     co_return result;
   } catch (const boost::system::system_error& e) {
     // Every caller left and the flight was cancelled while it waited for a slot.
-    co_return ErrorOf(upstream::UpstreamErrorKind::kCancelled, e.what());
+    co_return upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kCancelled, e.what());
   }
 }
 

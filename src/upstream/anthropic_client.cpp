@@ -38,6 +38,7 @@
 #include <openssl/ssl.h>
 
 #include "upstream/anthropic_wire.hpp"
+#include "upstream/cancelled_as_result.hpp"
 #include "upstream/sse_parser.hpp"
 
 namespace cms::upstream {
@@ -127,7 +128,7 @@ Endpoint ParseBaseUrl(std::string_view base_url) {
 }
 
 UpstreamError MakeError(UpstreamErrorKind kind, std::string log_message) {
-  return UpstreamError{kind, 0, {}, std::nullopt, std::move(log_message)};
+  return MakeUpstreamError(kind, std::move(log_message));
 }
 
 UpstreamError Cancelled() {
@@ -170,18 +171,6 @@ std::optional<std::string_view> HeaderValue(const http::response_header<>& heade
 std::optional<std::string> RetryAfter(const http::response_header<>& header) {
   return RetryAfterFromHeaders(HeaderValue(header, "retry-after"),
                                HeaderValue(header, "retry-after-ms"));
-}
-
-// Runs `task`, turning the operation_aborted exception Asio throws when a cancelled
-// coroutine awaits again (a completion that raced the cancellation) into kCancelled.
-template <class T>
-Task<UpstreamResult<T>> CancelledAsResult(Task<UpstreamResult<T>> task) {
-  try {
-    co_return co_await std::move(task);
-  } catch (const boost::system::system_error& error) {
-    if (error.code() != net::error::operation_aborted) throw;
-  }
-  co_return Cancelled();
 }
 
 // One HTTP/1.1 connection to the upstream, plain or TLS, with the bytes read past the last
@@ -316,7 +305,9 @@ class AnthropicStream final : public CompletionStream {
         connection_(std::move(connection)),
         parser_(std::move(parser)) {}
 
-  Task<UpstreamResult<StreamEvent>> Next() override { return CancelledAsResult(NextImpl()); }
+  Task<UpstreamResult<StreamEvent>> Next() override {
+    return CancelledAsResult(NextImpl(), "upstream call cancelled");
+  }
 
  private:
   enum class State { kOpen, kFinished, kFailed };
@@ -635,12 +626,12 @@ AnthropicClient::~AnthropicClient() = default;
 
 Task<UpstreamResult<core::Completion>> AnthropicClient::Complete(
     const core::CompletionRequest& request, CallOptions options) {
-  return CancelledAsResult(impl_->Complete(request, options));
+  return CancelledAsResult(impl_->Complete(request, options), "upstream call cancelled");
 }
 
 Task<UpstreamResult<std::unique_ptr<CompletionStream>>> AnthropicClient::OpenStream(
     const core::CompletionRequest& request, CallOptions options) {
-  return CancelledAsResult(impl_->OpenStream(request, options));
+  return CancelledAsResult(impl_->OpenStream(request, options), "upstream call cancelled");
 }
 
 std::string AnthropicClient::Describe() const { return impl_->endpoint.description; }

@@ -27,7 +27,7 @@ using Clock = std::chrono::steady_clock;
 
 // What one call needs to know beyond the request itself.
 struct CallOptions {
-  Clock::time_point deadline;  // The whole upstream call ends by then (kTimeout).
+  Clock::time_point deadline;   // The whole upstream call ends by then (kTimeout).
   std::string_view request_id;  // For log lines; lives as long as the awaiting caller.
 };
 

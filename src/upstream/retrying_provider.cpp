@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "upstream/cancelled_as_result.hpp"
+
 namespace cms::upstream {
 namespace {
 
@@ -26,22 +28,8 @@ RetryPolicy Validated(RetryPolicy policy) {
 }
 
 UpstreamError Cancelled() {
-  UpstreamError error;
-  error.kind = UpstreamErrorKind::kCancelled;
-  error.log_message = "upstream call cancelled between retries";
-  return error;
-}
-
-// Runs `task`, turning the operation_aborted exception Asio throws when an already
-// cancelled coroutine co_awaits again into kCancelled, so callers always get a result.
-template <class T>
-Task<UpstreamResult<T>> CancelledAsResult(Task<UpstreamResult<T>> task) {
-  try {
-    co_return co_await std::move(task);
-  } catch (const boost::system::system_error& error) {
-    if (error.code() != net::error::operation_aborted) throw;
-  }
-  co_return Cancelled();
+  return MakeUpstreamError(UpstreamErrorKind::kCancelled,
+                           "upstream call cancelled between retries");
 }
 
 }  // namespace
@@ -90,13 +78,15 @@ RetryingProvider::RetryingProvider(Provider& inner, RetryPolicy policy,
 
 Task<UpstreamResult<core::Completion>> RetryingProvider::Complete(
     const core::CompletionRequest& request, CallOptions options) {
-  return CancelledAsResult(WithRetries<core::Completion>(&Provider::Complete, request, options));
+  return CancelledAsResult(WithRetries<core::Completion>(&Provider::Complete, request, options),
+                           "upstream call cancelled between retries");
 }
 
 Task<UpstreamResult<std::unique_ptr<CompletionStream>>> RetryingProvider::OpenStream(
     const core::CompletionRequest& request, CallOptions options) {
   return CancelledAsResult(
-      WithRetries<std::unique_ptr<CompletionStream>>(&Provider::OpenStream, request, options));
+      WithRetries<std::unique_ptr<CompletionStream>>(&Provider::OpenStream, request, options),
+      "upstream call cancelled between retries");
 }
 
 std::string RetryingProvider::Describe() const { return inner_.Describe(); }

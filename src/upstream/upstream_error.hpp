@@ -69,6 +69,15 @@ struct UpstreamError {
 template <class T>
 using UpstreamResult = boost::system::result<T, UpstreamError>;
 
+// An error of `kind` that no upstream status or type came with (ours: timeouts, shedding,
+// cancellation, broken connections).
+inline UpstreamError MakeUpstreamError(UpstreamErrorKind kind, std::string log_message) {
+  UpstreamError error;
+  error.kind = kind;
+  error.log_message = std::move(log_message);
+  return error;
+}
+
 // Maps an upstream HTTP error status to its kind (CONTRACT.md section 7): 429 rate limited,
 // 401/403 bad credentials, 400/404/413 rejected, anything else unavailable.
 inline UpstreamErrorKind KindForStatus(int status) {
