@@ -56,13 +56,8 @@ Task<boost::system::result<std::string, BodyError>> Exchange::ReadBody() {
       // The client waits for this before sending the body; we only send it once the request
       // passed authentication (the handler calls ReadBody after its checks).
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      connection_.stream.expires_after(connection_.options.write_timeout);
-      auto [ec, n] = co_await net::async_write(
-          connection_.stream, net::buffer(kContinue.data(), kContinue.size()), kAsTuple);
-      if (ec) {
-        connection_.broken = true;
-        co_return BodyError::kBroken;
-      }
+      const std::array<net::const_buffer, 1> line{net::buffer(kContinue.data(), kContinue.size())};
+      if (!co_await WriteAll(line)) co_return BodyError::kBroken;
     }
     connection_.stream.expires_after(connection_.options.body_timeout);
     auto [ec, n] =
@@ -93,9 +88,7 @@ bool Exchange::KeepsAlive() const {
          !connection_.draining.load(std::memory_order_relaxed);
 }
 
-Task<bool> Exchange::WriteHeadAndBody(std::string head, std::string_view body) {
-  const std::array<net::const_buffer, 2> buffers{net::buffer(head),
-                                                 net::buffer(body.data(), body.size())};
+Task<bool> Exchange::WriteAll(std::span<const net::const_buffer> buffers) {
   connection_.stream.expires_after(connection_.options.write_timeout);
   auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
   if (ec) {
@@ -103,6 +96,12 @@ Task<bool> Exchange::WriteHeadAndBody(std::string head, std::string_view body) {
     co_return false;
   }
   co_return true;
+}
+
+Task<bool> Exchange::WriteHeadAndBody(std::string head, std::string_view body) {
+  const std::array<net::const_buffer, 2> buffers{net::buffer(head),
+                                                 net::buffer(body.data(), body.size())};
+  co_return co_await WriteAll(buffers);
 }
 
 Task<bool> Exchange::Respond(bhttp::status status, std::string body, HeaderList extra,
@@ -155,13 +154,7 @@ Task<bool> Exchange::WriteEvents(std::string_view events) {
   const std::array<net::const_buffer, 3> buffers{
       net::buffer(size_line.data(), static_cast<std::size_t>(size_length)),
       net::buffer(events.data(), events.size()), net::buffer("\r\n", chunked_ ? 2 : 0)};
-  connection_.stream.expires_after(connection_.options.write_timeout);
-  auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
-  if (ec) {
-    connection_.broken = true;
-    co_return false;
-  }
-  co_return true;
+  co_return co_await WriteAll(buffers);
 }
 
 Task<bool> Exchange::EndEventStream() {
@@ -171,14 +164,8 @@ Task<bool> Exchange::EndEventStream() {
     co_return true;
   }
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-  connection_.stream.expires_after(connection_.options.write_timeout);
-  auto [ec, n] = co_await net::async_write(
-      connection_.stream, net::buffer(kLastChunk.data(), kLastChunk.size()), kAsTuple);
-  if (ec) {
-    connection_.broken = true;
-    co_return false;
-  }
-  co_return true;
+  const std::array<net::const_buffer, 1> last{net::buffer(kLastChunk.data(), kLastChunk.size())};
+  co_return co_await WriteAll(last);
 }
 
 void Exchange::AbortEventStream() {

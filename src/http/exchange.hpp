@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -114,6 +115,9 @@ class Exchange {
   [[nodiscard]] ResponseHead StartHead(unsigned status, bool keep_alive) const;
   [[nodiscard]] bool KeepsAlive() const;
   Task<bool> WriteHeadAndBody(std::string head, std::string_view body);
+  // Writes every buffer within the write deadline; false (and the connection broken) when
+  // the client is gone. REQUIRES: the buffers outlive the awaited call.
+  Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;
