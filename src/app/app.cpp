@@ -1,18 +1,19 @@
 #include "app/app.hpp"
 
-#include <openssl/rand.h>
-
 #include <array>
+#include <future>
+#include <stdexcept>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <future>
-#include <stdexcept>
+#include <openssl/rand.h>
 
 #include "app/file_limit.hpp"
 #include "app/termination_signal.hpp"
 #include "cache/make_response_cache.hpp"
+#include "core/hex.hpp"
 #include "limits/memory_limiter.hpp"
 #include "simulator/simulator.hpp"
 #include "store/static_key_store.hpp"
@@ -23,8 +24,8 @@ namespace cms::app {
 
 namespace {
 
-using observability::LogLevel;
 using http::bhttp::verb;
+using observability::LogLevel;
 
 // How often expired cache entries are reclaimed without waiting for a read.
 constexpr std::chrono::milliseconds kCacheSweepInterval{5000};
@@ -35,13 +36,7 @@ std::string RandomHexKey() {
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     throw std::runtime_error("cannot draw random bytes for the simulator key");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  for (const unsigned char byte : bytes) {
-    key.push_back(kHex[byte >> 4]);
-    key.push_back(kHex[byte & 0x0F]);
-  }
-  return key;
+  return core::ToHex(bytes);
 }
 
 http::CorsPolicy MakeCorsPolicy(const config::Settings& settings) {
@@ -86,22 +81,21 @@ App::App(config::Settings settings)
       handler_settings_(MakeHandlerSettings(settings_)) {
   if (settings_.use_simulator) StartBuiltInSimulator();
 
-  cache_ = cache::MakeResponseCache(cache::CacheSettings{
-      .backend = cache::CacheSettings::Backend::kMemory,
-      .memory = {.ttl = settings_.cache_ttl,
-                 .max_entries = settings_.cache_max_entries,
-                 .max_bytes = settings_.cache_max_bytes}});
+  cache_ = cache::MakeResponseCache(
+      cache::CacheSettings{.backend = cache::CacheSettings::Backend::kMemory,
+                           .memory = {.ttl = settings_.cache_ttl,
+                                      .max_entries = settings_.cache_max_entries,
+                                      .max_bytes = settings_.cache_max_bytes}});
   key_store_ = std::make_unique<store::StaticKeyStore>(settings_.service_api_keys);
   limiter_ = std::make_unique<limits::MemoryLimiter>(limits::MemoryLimiterOptions{
       .requests_per_minute = static_cast<std::uint32_t>(settings_.rate_limit_per_minute),
       .burst = static_cast<std::uint32_t>(settings_.rate_limit_burst)});
   client_ = std::make_unique<upstream::AnthropicClient>(
-      upstream::AnthropicClientOptions{
-          .base_url = upstream_base_url_,
-          .api_key = upstream_api_key_,
-          .anthropic_version = settings_.anthropic_version,
-          .connect_timeout = settings_.upstream_connect_timeout,
-          .stream_idle_timeout = settings_.stream_idle_timeout},
+      upstream::AnthropicClientOptions{.base_url = upstream_base_url_,
+                                       .api_key = upstream_api_key_,
+                                       .anthropic_version = settings_.anthropic_version,
+                                       .connect_timeout = settings_.upstream_connect_timeout,
+                                       .stream_idle_timeout = settings_.stream_idle_timeout},
       workers_, logger_);
   provider_ = std::make_unique<upstream::RetryingProvider>(
       *client_,
@@ -114,8 +108,8 @@ App::App(config::Settings settings)
   context_ = std::make_unique<handlers::HandlerContext>(
       handlers::HandlerContext{handler_settings_, *key_store_, *limiter_, *cache_, flights_,
                                *upstream_gate_, *provider_, logger_});
-  readiness_handler_ =
-      std::make_unique<handlers::ReadinessHandler>(draining_, std::vector<handlers::ReadinessCheck*>{});
+  readiness_handler_ = std::make_unique<handlers::ReadinessHandler>(
+      draining_, std::vector<handlers::ReadinessCheck*>{});
   completions_handler_ = std::make_unique<handlers::CompletionsHandler>(*context_);
   stream_handler_ = std::make_unique<handlers::StreamHandler>(*context_);
   router_.Add(verb::get, "/health", health_handler_);
@@ -163,20 +157,19 @@ void App::StartCacheSweeper() {
 }
 
 void App::LogStartup() {
-  logger_.Info(
-      "service_startup", "",
-      {{"version", CMS_VERSION},
-       {"environment", config::EnvironmentName(settings_.environment)},
-       {"default_model", settings_.default_model},
-       {"cache_ttl_seconds", settings_.cache_ttl.count()},
-       {"upstream", provider_->Describe()},
-       {"simulator", settings_.use_simulator},
-       {"service_key", settings_.service_key_is_development_default ? "development default"
-                                                                     : "configured"},
-       {"max_concurrent_upstream", upstream_gate_options_.max_in_flight},
-       {"host", settings_.host},
-       {"port", server_->Port()},
-       {"workers", workers_.Size()}});
+  logger_.Info("service_startup", "",
+               {{"version", CMS_VERSION},
+                {"environment", config::EnvironmentName(settings_.environment)},
+                {"default_model", settings_.default_model},
+                {"cache_ttl_seconds", settings_.cache_ttl.count()},
+                {"upstream", provider_->Describe()},
+                {"simulator", settings_.use_simulator},
+                {"service_key", settings_.service_key_is_development_default ? "development default"
+                                                                             : "configured"},
+                {"max_concurrent_upstream", upstream_gate_options_.max_in_flight},
+                {"host", settings_.host},
+                {"port", server_->Port()},
+                {"workers", workers_.Size()}});
 }
 
 int App::Run() {

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.hpp"
 #include "core/sha256.hpp"
 
 namespace cms::cache {
@@ -66,14 +67,7 @@ class Sha256Writer {
     if (EVP_DigestFinal_ex(context_.get(), digest.data(), &length) != 1 || length != kSha256Bytes) {
       throw std::runtime_error("cache key: SHA-256 final failed");
     }
-    constexpr std::string_view kHex = "0123456789abcdef";
-    CacheKey hex;
-    hex.reserve(2 * kSha256Bytes);
-    for (std::size_t i = 0; i < kSha256Bytes; ++i) {
-      hex.push_back(kHex[digest[i] >> 4U]);
-      hex.push_back(kHex[digest[i] & 0x0fU]);
-    }
-    return hex;
+    return core::ToHex(std::span(digest).first(kSha256Bytes));
   }
 
  private:

@@ -1,13 +1,6 @@
 #include "handlers/upstream_log.hpp"
 
-#include <cmath>
-
 namespace cms::handlers {
-
-double MillisecondsSince(Clock::time_point start) {
-  const double elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  return std::round(elapsed * 10.0) / 10.0;
-}
 
 void LogAnthropicRequest(observability::Logger& logger, std::string_view request_id,
                          const core::CompletionRequest& request, bool stream) {

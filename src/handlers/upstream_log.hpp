@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/completion.hpp"
+#include "core/elapsed.hpp"
 #include "observability/logger.hpp"
 #include "upstream/upstream_error.hpp"
 
@@ -16,8 +17,7 @@ namespace cms::handlers {
 
 using Clock = std::chrono::steady_clock;
 
-// Milliseconds since `start`, rounded to one decimal.
-double MillisecondsSince(Clock::time_point start);
+using core::MillisecondsSince;
 
 void LogAnthropicRequest(observability::Logger& logger, std::string_view request_id,
                          const core::CompletionRequest& request, bool stream);

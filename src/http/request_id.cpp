@@ -2,9 +2,12 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 
 #include <openssl/rand.h>
+
+#include "core/hex.hpp"
 
 namespace cms::http {
 
@@ -26,13 +29,14 @@ std::string NewRequestId() {
   }
   bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
   bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  static constexpr char kHex[] = "0123456789abcdef";
+  // 8-4-4-4-12 hex digits.
+  const std::span<const std::uint8_t> all{bytes};
   std::string id;
   id.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) id.push_back('-');
-    id.push_back(kHex[bytes[i] >> 4]);
-    id.push_back(kHex[bytes[i] & 0x0F]);
+  core::AppendHex(id, all.subspan(0, 4));
+  for (const std::size_t start : {4U, 6U, 8U, 10U}) {
+    id.push_back('-');
+    core::AppendHex(id, all.subspan(start, start == 10 ? 6 : 2));
   }
   return id;
 }

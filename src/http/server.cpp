@@ -17,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
+#include "core/elapsed.hpp"
 #include "http/connection_state.hpp"
 #include "http/exchange.hpp"
 #include "http/request_id.hpp"
@@ -45,11 +46,6 @@ std::string DetailJson(std::string_view detail, std::string_view request_id) {
   body += boost::json::serialize(boost::json::string(request_id));
   body += '}';
   return body;
-}
-
-double MillisecondsSince(Clock::time_point start) {
-  const auto elapsed = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  return static_cast<double>(static_cast<long long>(elapsed * 10.0 + 0.5)) / 10.0;
 }
 
 }  // namespace
@@ -317,7 +313,7 @@ void Server::Impl::LogRequest(const Exchange& exchange) const {
                {"path", exchange.Path()},
                // 499: the client left before an answer could be sent (nginx's convention).
                {"status", exchange.Responded() ? exchange.ResponseStatus() : 499U},
-               {"latency_ms", MillisecondsSince(exchange.ArrivedAt())}});
+               {"latency_ms", core::MillisecondsSince(exchange.ArrivedAt())}});
 }
 
 Server::Server(core::WorkerPool& workers, const Router& router, ServerOptions options,

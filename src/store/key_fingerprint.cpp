@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.hpp"
 #include "core/sha256.hpp"
 
 namespace cms::store {
@@ -20,14 +21,7 @@ KeyDigest DigestKey(std::string_view key) {
 }
 
 std::string KeyIdOf(const KeyDigest& digest) {
-  constexpr std::string_view kHex = "0123456789abcdef";
-  std::string key_id;
-  key_id.reserve(kKeyIdLength);
-  for (std::size_t i = 0; i < kKeyIdLength / 2; ++i) {
-    key_id.push_back(kHex[digest[i] >> 4U]);
-    key_id.push_back(kHex[digest[i] & 0x0fU]);
-  }
-  return key_id;
+  return core::ToHex(std::span(digest).first(kKeyIdLength / 2));
 }
 
 }  // namespace cms::store
