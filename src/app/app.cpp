@@ -57,8 +57,8 @@ handlers::HandlerSettings MakeHandlerSettings(const config::Settings& settings) 
   return handler_settings;
 }
 
-limits::UpstreamGateOptions MakeGateOptions(const config::Settings& settings) {
-  const std::size_t descriptors = RaiseFileDescriptorLimit();
+limits::UpstreamGateOptions MakeGateOptions(const config::Settings& settings,
+                                            std::size_t descriptors) {
   const std::size_t in_flight = settings.max_concurrent_upstream > 0
                                     ? static_cast<std::size_t>(settings.max_concurrent_upstream)
                                     : AutoUpstreamConcurrency(descriptors);
@@ -102,7 +102,8 @@ App::App(config::Settings settings)
       upstream::RetryPolicy{.max_retries = settings_.upstream_max_retries,
                             .base_delay = settings_.upstream_retry_base_delay},
       logger_);
-  upstream_gate_options_ = MakeGateOptions(settings_);
+  // Raised before sizing the gate from it: every caller and upstream call holds a descriptor.
+  upstream_gate_options_ = MakeGateOptions(settings_, RaiseFileDescriptorLimit());
   upstream_gate_ = std::make_unique<limits::UpstreamGate>(upstream_gate_options_);
 
   context_ = std::make_unique<handlers::HandlerContext>(

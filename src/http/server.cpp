@@ -48,6 +48,20 @@ std::string DetailJson(std::string_view detail, std::string_view request_id) {
   return body;
 }
 
+// Completion handler of the server's spawned coroutines: an exception that escaped one is a
+// defect, logged as unhandled_exception; it never reaches the io_context.
+struct LogEscapedException {
+  Logger& logger;
+  void operator()(const std::exception_ptr& error) const {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      logger.Error("unhandled_exception", "", {{"error", e.what()}});
+    }
+  }
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -141,14 +155,7 @@ Task<void> Server::Impl::AcceptLoop() {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);  // SSE events must leave at once.
     net::co_spawn(workers.Context(worker), RunSession(std::move(socket), worker),
-                  [this](const std::exception_ptr& error) {
-                    if (!error) return;
-                    try {
-                      std::rethrow_exception(error);
-                    } catch (const std::exception& e) {
-                      logger.Error("unhandled_exception", "", {{"error", e.what()}});
-                    }
-                  });
+                  LogEscapedException{logger});
   }
 }
 
@@ -340,15 +347,7 @@ void Server::Listen() {
 std::uint16_t Server::Port() const { return impl_->acceptor->local_endpoint().port(); }
 
 void Server::Start() {
-  net::co_spawn(impl_->workers.Context(0), impl_->AcceptLoop(),
-                [&logger = impl_->logger](const std::exception_ptr& error) {
-                  if (!error) return;
-                  try {
-                    std::rethrow_exception(error);
-                  } catch (const std::exception& e) {
-                    logger.Error("unhandled_exception", "", {{"error", e.what()}});
-                  }
-                });
+  net::co_spawn(impl_->workers.Context(0), impl_->AcceptLoop(), LogEscapedException{impl_->logger});
 }
 
 bool Server::Drain(std::chrono::milliseconds grace) {
