@@ -95,7 +95,9 @@ App::App(config::Settings settings)
                                        .api_key = upstream_api_key_,
                                        .anthropic_version = settings_.anthropic_version,
                                        .connect_timeout = settings_.upstream_connect_timeout,
-                                       .stream_idle_timeout = settings_.stream_idle_timeout},
+                                       .stream_idle_timeout = settings_.stream_idle_timeout,
+                                       .max_idle_connections_per_worker = static_cast<std::size_t>(
+                                           settings_.upstream_keepalive_connections)},
       workers_, logger_);
   provider_ = std::make_unique<upstream::RetryingProvider>(
       *client_,

@@ -462,15 +462,16 @@ Settings LoadSettings(const std::map<std::string, std::string>& variables) {
       "UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS", 1, settings.upstream_first_byte_timeout);
   settings.upstream_max_retries = static_cast<int>(
       reader.ReadInteger("UPSTREAM_MAX_RETRIES", 0, 10, settings.upstream_max_retries));
-  settings.upstream_retry_base_delay = std::chrono::milliseconds(
-      reader.ReadInteger("UPSTREAM_RETRY_BASE_DELAY_MS", 1, 60'000,
-                         settings.upstream_retry_base_delay.count()));
-  settings.max_concurrent_upstream = reader.ReadInteger("MAX_CONCURRENT_UPSTREAM", 0, 1'000'000,
-                                                        settings.max_concurrent_upstream);
+  settings.upstream_retry_base_delay = std::chrono::milliseconds(reader.ReadInteger(
+      "UPSTREAM_RETRY_BASE_DELAY_MS", 1, 60'000, settings.upstream_retry_base_delay.count()));
+  settings.max_concurrent_upstream =
+      reader.ReadInteger("MAX_CONCURRENT_UPSTREAM", 0, 1'000'000, settings.max_concurrent_upstream);
   settings.upstream_queue_max =
       reader.ReadInteger("UPSTREAM_QUEUE_MAX", 0, 1'000'000, settings.upstream_queue_max);
   settings.upstream_queue_timeout = std::chrono::milliseconds(reader.ReadInteger(
       "UPSTREAM_QUEUE_TIMEOUT_MS", 0, 600'000, settings.upstream_queue_timeout.count()));
+  settings.upstream_keepalive_connections = reader.ReadInteger(
+      "UPSTREAM_KEEPALIVE_CONNECTIONS", 0, 100'000, settings.upstream_keepalive_connections);
 
   ReadServiceKeys(reader, environment, !settings.anthropic_api_key.empty(), settings);
 

@@ -98,6 +98,10 @@ struct Settings {
   // UPSTREAM_QUEUE_TIMEOUT_MS: longest wait for an upstream slot before 503. Default 5000;
   // 0 to 600000 (0: never wait).
   std::chrono::milliseconds upstream_queue_timeout{5000};
+  // UPSTREAM_KEEPALIVE_CONNECTIONS: idle keep-alive connections to the upstream kept per
+  // worker thread for reuse (the oldest is closed beyond it). Default 256; 0 to 100,000
+  // (0: a new connection per call).
+  std::int64_t upstream_keepalive_connections = 256;
 
   // --- Callers ------------------------------------------------------------------------
   // SERVICE_API_KEY: the keys callers may send in X-API-Key, comma-separated so a key can

@@ -67,7 +67,9 @@ struct AnthropicClientOptions {
   // Longest wait for the next bytes of a streamed answer.
   std::chrono::milliseconds stream_idle_timeout{60000};
   // Idle keep-alive connections kept per worker; the oldest is closed beyond it. 0: no reuse.
-  std::size_t max_idle_connections_per_worker = 64;
+  // Below the calls a worker has in flight at its peak, every call past it closes its
+  // connection and the next one opens a new one: the churn measured in bench/run at c=256.
+  std::size_t max_idle_connections_per_worker = 256;
   // Largest response body accepted (a whole answer, or a whole stream); kUnavailable beyond.
   std::size_t max_response_bytes = 64 * 1024 * 1024;
 };

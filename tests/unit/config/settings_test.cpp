@@ -165,6 +165,31 @@ TEST(LoadSettingsTest, AcceptsBoundaries) {
   EXPECT_EQ(high.default_max_tokens, 1'000'000);
 }
 
+TEST(LoadSettingsTest, UpstreamConnectionSettingsHaveDefaultsAndBounds) {
+  const Settings defaults = LoadSettings(Production());
+  EXPECT_EQ(defaults.upstream_keepalive_connections, 256);
+  EXPECT_EQ(defaults.upstream_max_retries, 2);
+  EXPECT_EQ(defaults.upstream_retry_base_delay, std::chrono::milliseconds(500));
+  EXPECT_EQ(defaults.max_concurrent_upstream, 0);
+  EXPECT_EQ(defaults.upstream_queue_max, 0);
+  EXPECT_EQ(defaults.upstream_queue_timeout, std::chrono::milliseconds(5000));
+
+  const Settings low = LoadSettings(With(
+      With(With(Production(), "UPSTREAM_KEEPALIVE_CONNECTIONS", "0"), "UPSTREAM_MAX_RETRIES", "0"),
+      "UPSTREAM_QUEUE_TIMEOUT_MS", "0"));
+  EXPECT_EQ(low.upstream_keepalive_connections, 0);
+  EXPECT_EQ(low.upstream_max_retries, 0);
+  EXPECT_EQ(low.upstream_queue_timeout, std::chrono::milliseconds(0));
+
+  const Settings high =
+      LoadSettings(With(With(With(Production(), "UPSTREAM_KEEPALIVE_CONNECTIONS", "100000"),
+                             "UPSTREAM_MAX_RETRIES", "10"),
+                        "MAX_CONCURRENT_UPSTREAM", "1000000"));
+  EXPECT_EQ(high.upstream_keepalive_connections, 100'000);
+  EXPECT_EQ(high.upstream_max_retries, 10);
+  EXPECT_EQ(high.max_concurrent_upstream, 1'000'000);
+}
+
 TEST(LoadSettingsTest, TrimsBlanksAroundIntegers) {
   EXPECT_EQ(LoadSettings(With(Production(), "PORT", " 8080 ")).port, 8080);
 }
@@ -237,6 +262,13 @@ INSTANTIATE_TEST_SUITE_P(
                 "\"0\""},
         BadCase{"StreamIdleZero", "STREAM_IDLE_TIMEOUT_SECONDS", "0",
                 "STREAM_IDLE_TIMEOUT_SECONDS: must be an integer from 1 to 31536000, got \"0\""},
+        BadCase{"KeepaliveAboveBound", "UPSTREAM_KEEPALIVE_CONNECTIONS", "100001",
+                "UPSTREAM_KEEPALIVE_CONNECTIONS: must be an integer from 0 to 100000, got "
+                "\"100001\""},
+        BadCase{"KeepaliveNegative", "UPSTREAM_KEEPALIVE_CONNECTIONS", "-1",
+                "UPSTREAM_KEEPALIVE_CONNECTIONS: must be an integer from 0 to 100000, got \"-1\""},
+        BadCase{"RetriesAboveBound", "UPSTREAM_MAX_RETRIES", "11",
+                "UPSTREAM_MAX_RETRIES: must be an integer from 0 to 10, got \"11\""},
         BadCase{"HeartbeatZero", "STREAM_HEARTBEAT_SECONDS", "0",
                 "STREAM_HEARTBEAT_SECONDS: must be an integer from 1 to 31536000, got \"0\""},
         BadCase{"GraceNegative", "SHUTDOWN_GRACE_SECONDS", "-1",
