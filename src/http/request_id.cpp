@@ -1,13 +1,10 @@
 #include "http/request_id.hpp"
 
 #include <array>
-#include <cstdint>
 #include <span>
-#include <stdexcept>
-
-#include <openssl/rand.h>
 
 #include "core/hex.hpp"
+#include "http/random_batch.hpp"
 
 namespace cms::http {
 
@@ -22,15 +19,16 @@ bool IsValidRequestId(std::string_view candidate) {
 }
 
 std::string NewRequestId() {
-  std::array<std::uint8_t, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    // Without randomness the process cannot work safely at all: a bug-class failure.
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  // One batch per thread: the I/O threads each draw from their own, with no lock and no
+  // state shared between them; RAND_bytes runs once per 64 ids (random_batch.hpp, which
+  // also makes a forked child refill instead of repeating its parent's ids).
+  thread_local RandomBatch batch;
+  std::array<unsigned char, 16> bytes;
+  batch.Take(bytes);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x40);  // version 4
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
   // 8-4-4-4-12 hex digits.
-  const std::span<const std::uint8_t> all{bytes};
+  const std::span<const unsigned char> all{bytes};
   std::string id;
   id.reserve(36);
   core::AppendHex(id, all.subspan(0, 4));

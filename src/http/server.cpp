@@ -316,7 +316,7 @@ Task<void> Server::Impl::Close(ConnectionState& connection) {
 
 void Server::Impl::LogRequest(const Exchange& exchange) const {
   logger.Info("http_request", exchange.RequestId(),
-              {{"method", std::string(bhttp::to_string(exchange.Method()))},
+              {{"method", bhttp::to_string(exchange.Method())},
                {"path", exchange.Path()},
                // 499: the client left before an answer could be sent (nginx's convention).
                {"status", exchange.Responded() ? exchange.ResponseStatus() : 499U},

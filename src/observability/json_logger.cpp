@@ -5,12 +5,9 @@
 #include <string>
 #include <utility>
 
-#include <boost/json/serialize.hpp>
-
-#include "core/json_text.hpp"
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include "observability/log_line.hpp"
+#include "observability/log_line_text.hpp"
 
 namespace cms::observability {
 
@@ -28,6 +25,10 @@ struct Progress {
 namespace {
 
 using json_logger_internal::Progress;
+
+// Room for a typical request line (anthropic_response is about 310 bytes), so building it
+// costs one allocation.
+constexpr std::size_t kLineReserve = 512;
 
 // Forwards to the real sink and counts finished lines, which is what lets Flush() wait for
 // exactly the lines logged before it: spdlog 1.10's async flush is fire-and-forget.
@@ -112,13 +113,11 @@ JsonLogger::~JsonLogger() {
 bool JsonLogger::Enabled(LogLevel level) const { return level >= threshold_; }
 
 void JsonLogger::Write(LogLevel level, std::string_view event, std::string_view request_id,
-                       boost::json::object fields) {
+                       LogFields fields) {
   if (!Enabled(level)) return;
-  boost::json::object line;
-  line.reserve(4 + fields.size());
-  line.emplace(kTimestampKey, FormatTimestamp(clock_()));
-  AppendEvent(line, level, event, request_id, std::move(fields));
-  const std::string text = core::ToJsonText(line);
+  std::string text;
+  text.reserve(kLineReserve);
+  AppendLogLine(text, clock_(), level, event, request_id, fields);
   {
     const std::lock_guard lock(progress_->mutex);
     ++progress_->submitted;

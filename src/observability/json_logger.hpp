@@ -5,9 +5,10 @@
 //   {"timestamp":"2026-11-29T05:00:00.123Z","level":"INFO","event":"cache_hit",
 //    "request_id":"...", <fields in insertion order>}
 // "request_id" is omitted when empty; a field named like one of those four keys is written
-// as "field_<name>" (see log_line.hpp).
+// as "field_<name>", and of fields sharing a key only the first is written (log_line.hpp).
 //
-// The line is built on the calling thread and handed to a private spdlog async logger
+// The line is written straight into one string on the calling thread (log_line_text.hpp; no
+// JSON document, and nothing at all below the level) and handed to a private spdlog async logger
 // (its own thread pool of one thread, a bounded queue, overflow policy overrun_oldest).
 // When the sink (stdout) is slower than the producers, the oldest queued lines are
 // dropped and counted (DroppedLines()); a request thread never waits on stdout. Each line
@@ -65,7 +66,7 @@ class JsonLogger final : public Logger {
 
   [[nodiscard]] bool Enabled(LogLevel level) const override;
   void Write(LogLevel level, std::string_view event, std::string_view request_id,
-             boost::json::object fields) override;
+             LogFields fields) override;
 
   // Waits until every line written before the call has reached the sink and been flushed,
   // or until `timeout` passes (a stalled stdout must not hang shutdown forever). Returns

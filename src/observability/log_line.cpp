@@ -1,9 +1,7 @@
 #include "observability/log_line.hpp"
 
+#include <algorithm>
 #include <array>
-#include <cstdio>
-#include <string>
-#include <utility>
 
 namespace cms::observability {
 
@@ -13,33 +11,32 @@ bool IsReservedKey(std::string_view key) {
   return key == kTimestampKey || key == kLevelKey || key == kEventKey || key == kRequestIdKey;
 }
 
-// A renamed field must not land on a reserved key nor on another field's own name, or one
-// of the two values would silently vanish from the line.
-std::string UniqueFieldKey(std::string_view key, const boost::json::object& fields) {
-  std::string candidate = "field_";
-  candidate.append(key);
-  while (IsReservedKey(candidate) || fields.contains(candidate)) candidate.insert(0, "field_");
-  return candidate;
+bool IsFieldKey(LogFields fields, std::string_view key) {
+  return std::any_of(fields.begin(), fields.end(),
+                     [key](const LogField& field) { return field.key == key; });
+}
+
+// Writes `value` as exactly `width` decimal digits at `out`.
+void PutDigits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
 }
 
 }  // namespace
 
-void AppendEvent(boost::json::object& line, LogLevel level, std::string_view event,
-                 std::string_view request_id, boost::json::object fields) {
-  line.reserve(line.size() + 3 + fields.size());
-  line.emplace(kLevelKey, LogLevelName(level));
-  line.emplace(kEventKey, event);
-  if (!request_id.empty()) line.emplace(kRequestIdKey, request_id);
-  for (auto& field : fields) {
-    if (IsReservedKey(field.key())) {
-      line.emplace(UniqueFieldKey(field.key(), fields), std::move(field.value()));
-    } else {
-      line.emplace(field.key(), std::move(field.value()));
-    }
-  }
+std::optional<std::string_view> LineFieldKey(LogFields fields, std::size_t index,
+                                             std::string& scratch) {
+  const std::string_view key = fields[index].key;
+  if (IsFieldKey(fields.first(index), key)) return std::nullopt;
+  if (!IsReservedKey(key)) return key;
+  scratch.assign("field_").append(key);
+  while (IsReservedKey(scratch) || IsFieldKey(fields, scratch)) scratch.insert(0, "field_");
+  return std::string_view(scratch);
 }
 
-std::string FormatTimestamp(std::chrono::system_clock::time_point time) {
+void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point time) {
   using std::chrono::days;
   using std::chrono::floor;
   using std::chrono::milliseconds;
@@ -48,14 +45,24 @@ std::string FormatTimestamp(std::chrono::system_clock::time_point time) {
   const auto day_start = floor<days>(since_epoch_ms);
   const std::chrono::year_month_day date{std::chrono::sys_days{day_start}};
   const std::chrono::hh_mm_ss<milliseconds> clock{since_epoch_ms - day_start};
-  std::array<char, 32> buffer{};
-  const int written = std::snprintf(
-      buffer.data(), buffer.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-      static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-      static_cast<unsigned>(date.day()), static_cast<int>(clock.hours().count()),
-      static_cast<int>(clock.minutes().count()), static_cast<int>(clock.seconds().count()),
-      static_cast<int>(clock.subseconds().count()));
-  return std::string(buffer.data(), static_cast<std::size_t>(written));
+  const int year = std::clamp(static_cast<int>(date.year()), 0, 9999);
+  // Fixed width, so the digits go straight into place: no printf on the logging path.
+  std::array<char, 24> text{'0', '0', '0', '0', '-', '0', '0', '-', '0', '0', 'T', '0',
+                            '0', ':', '0', '0', ':', '0', '0', '.', '0', '0', '0', 'Z'};
+  PutDigits(&text[0], static_cast<unsigned>(year), 4);
+  PutDigits(&text[5], static_cast<unsigned>(date.month()), 2);
+  PutDigits(&text[8], static_cast<unsigned>(date.day()), 2);
+  PutDigits(&text[11], static_cast<unsigned>(clock.hours().count()), 2);
+  PutDigits(&text[14], static_cast<unsigned>(clock.minutes().count()), 2);
+  PutDigits(&text[17], static_cast<unsigned>(clock.seconds().count()), 2);
+  PutDigits(&text[20], static_cast<unsigned>(clock.subseconds().count()), 3);
+  out.append(text.data(), text.size());
+}
+
+std::string FormatTimestamp(std::chrono::system_clock::time_point time) {
+  std::string text;
+  AppendTimestamp(text, time);
+  return text;
 }
 
 }  // namespace cms::observability

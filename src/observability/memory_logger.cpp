@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "observability/log_line.hpp"
+#include "observability/log_line_object.hpp"
 
 namespace cms::observability {
 
@@ -21,10 +22,9 @@ MemoryLogger::MemoryLogger(LogLevel level) : threshold_(level) {}
 bool MemoryLogger::Enabled(LogLevel level) const { return level >= threshold_; }
 
 void MemoryLogger::Write(LogLevel level, std::string_view event, std::string_view request_id,
-                         boost::json::object fields) {
+                         LogFields fields) {
   if (!Enabled(level)) return;
-  boost::json::object line;
-  AppendEvent(line, level, event, request_id, std::move(fields));
+  boost::json::object line = LogLineObject(level, event, request_id, fields);
   const std::lock_guard lock(mutex_);
   lines_.push_back(std::move(line));
 }

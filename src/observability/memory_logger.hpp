@@ -3,9 +3,10 @@
 // MemoryLogger: a Logger for unit tests. Keeps every enabled event as the object the JSON
 // line would hold, minus "timestamp" (so tests need no clock):
 //   {"level":"INFO","event":"cache_hit","request_id":"abc",<fields in insertion order>}
-// "request_id" is absent when empty and reserved-named fields are renamed exactly as
-// JsonLogger does (see log_line.hpp), so an assertion on a MemoryLogger line holds for the
-// production line too.
+// "request_id" is absent when empty, reserved-named fields are renamed and repeated keys
+// dropped exactly as JsonLogger does (see log_line.hpp), and values keep the kinds the JSON
+// line would parse back to (see log_line_object.hpp), so an assertion on a MemoryLogger line
+// holds for the production line too.
 //
 // Thread safety: every method may be called from any thread at once (one mutex).
 //
@@ -36,7 +37,7 @@ class MemoryLogger final : public Logger {
 
   [[nodiscard]] bool Enabled(LogLevel level) const override;
   void Write(LogLevel level, std::string_view event, std::string_view request_id,
-             boost::json::object fields) override;
+             LogFields fields) override;
 
   // A copy of every line kept so far, oldest first.
   [[nodiscard]] std::vector<boost::json::object> Lines() const;

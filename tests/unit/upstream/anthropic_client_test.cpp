@@ -42,6 +42,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/worker_pool.hpp"
+#include "observability/log_line_object.hpp"
 #include "upstream/anthropic_wire.hpp"
 
 namespace cms::upstream {
@@ -254,11 +255,11 @@ class LoopbackServer {
 class RecordingLogger final : public observability::Logger {
  public:
   bool Enabled(observability::LogLevel) const override { return true; }
-  void Write(observability::LogLevel, std::string_view event, std::string_view request_id,
-             boost::json::object fields) override {
+  void Write(observability::LogLevel level, std::string_view event, std::string_view request_id,
+             observability::LogFields fields) override {
     const std::lock_guard lock(mutex_);
-    lines_.push_back(std::string(event) + " " + std::string(request_id) + " " +
-                     boost::json::serialize(fields));
+    lines_.push_back(
+        boost::json::serialize(observability::LogLineObject(level, event, request_id, fields)));
   }
   std::vector<std::string> Lines() const {
     const std::lock_guard lock(mutex_);
@@ -312,7 +313,7 @@ Task<StreamOutcome> StreamOnce(Provider& client, CallOptions options) {
       co_return outcome;
     }
     if (event->kind == StreamEvent::Kind::kEnd) {
-      outcome.end = std::move(event->completion);
+      if (event->completion) outcome.end = std::move(*event->completion);
       co_return outcome;
     }
     outcome.deltas.push_back(std::move(event->text));
