@@ -35,13 +35,17 @@ std::size_t NextChunkLength(std::string_view rest, std::size_t max_chunk_bytes) 
 
 }  // namespace
 
+void AppendTextEvent(std::string& out, std::string_view text) {
+  out += kTextEventPrefix;
+  core::AppendJsonString(out, text);
+  out.push_back('}');
+  out += kFrameEnd;
+}
+
 std::string TextEvent(std::string_view text) {
   std::string frame;
   frame.reserve(kTextEventPrefix.size() + text.size() + text.size() / 16 + 8);
-  frame += kTextEventPrefix;
-  core::AppendJsonString(frame, text);
-  frame.push_back('}');
-  frame += kFrameEnd;
+  AppendTextEvent(frame, text);
   return frame;
 }
 

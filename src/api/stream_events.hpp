@@ -24,6 +24,8 @@ namespace cms::api {
 // \n, so the frame's data line can never be split by the text.
 // REQUIRES: `text` is valid UTF-8 (upstream deltas are; SplitForReplay keeps it so).
 [[nodiscard]] std::string TextEvent(std::string_view text);
+// The same frame appended to `out`: a relay batching a burst of deltas builds one string.
+void AppendTextEvent(std::string& out, std::string_view text);
 
 // `data: [DONE]\n\n`: the last frame of a complete answer.
 [[nodiscard]] std::string_view DoneEvent();

@@ -43,31 +43,39 @@ Task<void> StreamHandler::RefuseBeforeStart(http::Exchange& exchange,
 Task<void> StreamHandler::Handle(http::Exchange& exchange) {
   auto admitted = co_await Admit(context_, exchange);
   if (!admitted) co_return;
-  const core::CompletionRequest& request = admitted->request;
-  const std::string_view request_id = exchange.RequestId();
+  const cache::CacheKey key = cache::CanonicalKey(admitted->request);
+  if (co_await ReplayCached(exchange, key)) co_return;
+  std::optional<OpenedStream> opened = co_await Open(exchange, admitted->request);
+  if (!opened) co_return;
+  co_await Relay(exchange, std::move(*opened), key);
+}
 
-  const cache::CacheKey key = cache::CanonicalKey(request);
-  if (auto hit = co_await LookupCached(context_, key, request_id)) {
-    RelayReport report;
-    if (co_await exchange.BeginEventStream()) {
-      report = co_await ReplayStream(**hit, exchange, context_.settings.replay_chunk_bytes);
-    }
-    LogStreamEnd(context_.logger, request_id, report, /*cached=*/true);
-    co_return;
+Task<bool> StreamHandler::ReplayCached(http::Exchange& exchange, const cache::CacheKey& key) {
+  auto hit = co_await LookupCached(context_, key, exchange.RequestId());
+  if (!hit) co_return false;
+  RelayReport report;
+  if (co_await exchange.BeginEventStream()) {
+    report = co_await ReplayStream(**hit, exchange, context_.settings.replay_chunk_bytes);
   }
+  LogStreamEnd(context_.logger, exchange.RequestId(), report, /*cached=*/true);
+  co_return true;
+}
 
+Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
+    http::Exchange& exchange, const core::CompletionRequest& request) {
+  const std::string_view request_id = exchange.RequestId();
   // A slot for the whole stream; when none frees up in time the caller is shed with 503.
   auto permit = co_await (context_.upstream_gate.Acquire() || exchange.WaitUntilClientGone());
   if (permit.index() == 1) {
     LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
-    co_return;
+    co_return std::nullopt;
   }
   if (!std::get<0>(permit)) {
     co_await RefuseBeforeStart(
         exchange, upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kOverloaded,
                                               "MAX_CONCURRENT_UPSTREAM reached and the wait "
                                               "queue is full or timed out"));
-    co_return;
+    co_return std::nullopt;
   }
 
   LogAnthropicRequest(context_.logger, request_id, request, /*stream=*/true);
@@ -85,7 +93,7 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
                              api::kShuttingDownDetail);
     }
     LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
-    co_return;
+    co_return std::nullopt;
   }
   if (opened.index() == 2) {
     // The upstream accepted the connection but has not begun answering: the stream's own
@@ -93,27 +101,32 @@ Task<void> StreamHandler::Handle(http::Exchange& exchange) {
     co_await RefuseBeforeStart(
         exchange, upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kTimeout,
                                               "no response head within the first byte timeout"));
-    co_return;
+    co_return std::nullopt;
   }
   auto& stream = std::get<0>(opened);
   if (!stream) {
     co_await RefuseBeforeStart(exchange, stream.error());
-    co_return;
+    co_return std::nullopt;
   }
+  co_return OpenedStream{std::move(*std::get<0>(permit)), std::move(*stream), started};
+}
 
+Task<void> StreamHandler::Relay(http::Exchange& exchange, OpenedStream opened,
+                                const cache::CacheKey& key) {
+  const std::string_view request_id = exchange.RequestId();
   RelayReport report;
   if (co_await exchange.BeginEventStream()) {
     report = co_await RelayStream(
-        **stream, exchange,
+        *opened.stream, exchange,
         RelayOptions{context_.settings.stream_heartbeat, context_.settings.stream_buffer_events});
   }
   // Close the upstream side now (an unfinished stream drops its connection) rather than
   // when this frame unwinds.
-  stream->reset();
+  opened.stream.reset();
 
   if (report.outcome == StreamOutcome::kCompleted) {
     LogAnthropicResponse(context_.logger, request_id, *report.completion,
-                         MillisecondsSince(started));
+                         MillisecondsSince(opened.started));
     co_await StoreCompleted(
         context_, key, std::make_shared<const core::Completion>(*report.completion), request_id);
   } else if (report.outcome == StreamOutcome::kUpstreamError) {

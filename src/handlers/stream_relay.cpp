@@ -1,5 +1,6 @@
 #include "handlers/stream_relay.hpp"
 
+#include <memory>
 #include <variant>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -18,10 +19,17 @@ namespace {
 using boost::asio::experimental::awaitable_operators::operator||;
 using Clock = std::chrono::steady_clock;
 
-// One upstream outcome handed from the pump to the forwarder.
+// What the pump hands to the forwarder in one step: the SSE frames of the text deltas the
+// upstream had ready (a burst, up to RelayOptions::buffer_events of them), then possibly how
+// the stream ended. One item per burst, not per event: a channel hand-over costs a
+// scheduler round trip, which was a large part of a delta's cost.
 struct RelayItem {
-  std::optional<upstream::StreamEvent> event;
-  std::optional<upstream::UpstreamError> error;
+  std::string frames;                              // TextEvent frames, in order.
+  std::size_t chunks = 0;                          // How many.
+  std::unique_ptr<core::Completion> completion;    // The answer is complete.
+  std::unique_ptr<upstream::UpstreamError> error;  // The stream broke.
+
+  [[nodiscard]] bool Last() const { return completion || error; }
 };
 using RelayChannel = boost::asio::experimental::channel<void(boost::system::error_code, RelayItem)>;
 
@@ -34,17 +42,40 @@ Task<void> WaitForever() {
   co_await forever.async_wait(kAsTuple);
 }
 
-Task<void> PumpUpstream(upstream::CompletionStream& stream, RelayChannel& channel) {
-  for (;;) {
+// Pulls the next event and every one after it the upstream already delivered, up to
+// `max_events`, into one item.
+Task<RelayItem> PullBurst(upstream::CompletionStream& stream, std::size_t max_events) {
+  RelayItem item;
+  for (std::size_t events = 0; events < max_events && item.frames.size() < kMaxBatchBytes;) {
     auto next = co_await stream.Next();
-    RelayItem item;
-    bool last = true;
     if (!next) {
-      item.error = std::move(next.error());
-    } else {
-      last = next->kind == upstream::StreamEvent::Kind::kEnd;
-      item.event = std::move(*next);
+      item.error = std::make_unique<upstream::UpstreamError>(std::move(next.error()));
+      break;
     }
+    if (next->kind == upstream::StreamEvent::Kind::kEnd) {
+      if (next->completion) {
+        item.completion = std::move(next->completion);
+      } else {  // A provider broke its contract; the caller must not be told it is whole.
+        item.error = std::make_unique<upstream::UpstreamError>(upstream::MakeUpstreamError(
+            upstream::UpstreamErrorKind::kInternal, "stream ended without its completion"));
+      }
+      break;
+    }
+    if (!next->text.empty()) {
+      api::AppendTextEvent(item.frames, next->text);
+      ++item.chunks;
+      ++events;
+    }
+    if (!stream.HasReadyEvent()) break;
+  }
+  co_return item;
+}
+
+Task<void> PumpUpstream(upstream::CompletionStream& stream, RelayChannel& channel,
+                        std::size_t max_events) {
+  for (;;) {
+    RelayItem item = co_await PullBurst(stream, max_events);
+    const bool last = item.Last();
     auto [ec] = co_await channel.async_send(boost::system::error_code{}, std::move(item), kAsTuple);
     if (ec || last) break;
   }
@@ -85,10 +116,9 @@ class Forwarder {
           auto& [error, item] = std::get<0>(next);
           if (error) {
             // The channel cannot fail while the pump lives; treat it as a cut upstream.
-            upstream::UpstreamError broken;
-            broken.kind = upstream::UpstreamErrorKind::kInternal;
-            broken.log_message = "relay channel: " + error.message();
-            item = RelayItem{std::nullopt, std::move(broken)};
+            item = RelayItem{};
+            item.error = std::make_unique<upstream::UpstreamError>(upstream::MakeUpstreamError(
+                upstream::UpstreamErrorKind::kInternal, "relay channel: " + error.message()));
           }
           Absorb(std::move(item));
           TakeWaiting();
@@ -132,24 +162,19 @@ class Forwarder {
   }
 
   void Absorb(RelayItem item) {
+    batch_ += item.frames;
+    report_.chunks += item.chunks;
     if (item.error) {
       batch_ += api::ErrorEvent(ErrorEventMessage(*item.error));
       report_.outcome = StreamOutcome::kUpstreamError;
-      report_.error = std::move(item.error);
+      report_.error = std::move(*item.error);
       finished_ = true;
-      return;
+    } else if (item.completion) {
+      batch_ += api::DoneEvent();
+      report_.outcome = StreamOutcome::kCompleted;
+      report_.completion = std::move(*item.completion);
+      finished_ = true;
     }
-    upstream::StreamEvent& event = *item.event;
-    if (event.kind == upstream::StreamEvent::Kind::kTextDelta) {
-      if (event.text.empty()) return;
-      batch_ += api::TextEvent(event.text);
-      ++report_.chunks;
-      return;
-    }
-    batch_ += api::DoneEvent();
-    report_.outcome = StreamOutcome::kCompleted;
-    report_.completion = std::move(event.completion);
-    finished_ = true;
   }
 
   RelayChannel& channel_;
@@ -178,10 +203,13 @@ const char* StreamOutcomeName(StreamOutcome outcome) {
 
 Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchange& exchange,
                               RelayOptions options) {
-  RelayChannel channel{co_await net::this_coro::executor, options.buffer_events};
+  // One burst waits in the channel while the next is pulled: at most about two bursts of
+  // buffer_events each are held for a caller that stops reading.
+  RelayChannel channel{co_await net::this_coro::executor, 1};
   Forwarder forwarder{channel, exchange, options.heartbeat};
-  auto ended = co_await (forwarder.Run() || PumpUpstream(upstream, channel) ||
-                         exchange.WaitUntilClientGone());
+  auto ended =
+      co_await (forwarder.Run() || PumpUpstream(upstream, channel, options.buffer_events) ||
+                exchange.WaitUntilClientGone());
   RelayReport report = forwarder.TakeReport();
   if (ended.index() == 0) co_return report;
   report.completion.reset();

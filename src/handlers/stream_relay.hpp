@@ -4,8 +4,9 @@
 // stream_handler.hpp for the promises). Three branches run together on the connection's
 // thread and the first to finish ends the others:
 //   - the forwarder (writes events, heartbeats, the end or the error event),
-//   - the pump (pulls upstream events into a bounded channel; after the last one it waits to
-//     be cancelled, so only the forwarder or the watcher decides when the relay ends),
+//   - the pump (pulls upstream events, a burst at a time, into a channel of one item; after
+//     the last one it waits to be cancelled, so only the forwarder or the watcher decides
+//     when the relay ends),
 //   - the watcher (returns when the caller disconnects).
 // Ending the pump cancels the upstream read: a departed caller stops the upstream at once.
 #pragma once
@@ -35,6 +36,9 @@ struct RelayReport {
 
 struct RelayOptions {
   std::chrono::seconds heartbeat{15};
+  // Most text deltas handed from the pump to the forwarder in one step (a burst the
+  // upstream delivered together). About two such steps are held for a caller that stops
+  // reading; beyond that the upstream read waits (backpressure).
   std::size_t buffer_events = 16;
 };
 

@@ -24,7 +24,6 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -39,6 +38,7 @@
 
 #include "upstream/anthropic_wire.hpp"
 #include "upstream/cancelled_as_result.hpp"
+#include "upstream/sse_body.hpp"
 #include "upstream/sse_parser.hpp"
 
 namespace cms::upstream {
@@ -57,7 +57,6 @@ constexpr std::size_t kMaxHeaderBytes = 64 * 1024;
 // bursts in several reads. 4 KiB, left uninitialised so only touched pages are resident,
 // keeps thousands of open streams cheap (bench/streams measured 16.8 KB per stream for a
 // zero-filled 16 KiB buffer).
-constexpr std::size_t kStreamReadBytes = 4 * 1024;
 // After message_stop only the chunked terminator is expected; more than this is not worth
 // reading just to keep the connection.
 constexpr std::size_t kMaxTrailingBytes = 64 * 1024;
@@ -74,7 +73,7 @@ struct Request {
   std::string body;
 };
 using HeadParser = http::response_parser<http::empty_body>;
-using StreamParser = http::response_parser<http::buffer_body>;
+using StreamParser = http::response_parser<SseBody>;
 using StringParser = http::response_parser<http::string_body>;
 using IoResult = std::tuple<error_code, std::size_t>;
 
@@ -292,8 +291,8 @@ struct AnthropicClient::Impl {
 
 namespace {
 
-// A streamed answer: reads the body only as the caller pulls, through a fixed buffer, into
-// the SSE parser and the accumulator.
+// A streamed answer: reads the body only as the caller pulls; Beast hands the body bytes
+// to the SSE parser that is the parser's body (SseBody), and events go to the accumulator.
 class AnthropicStream final : public CompletionStream {
  public:
   AnthropicStream(AnthropicClient::Impl& client, std::size_t worker,
@@ -308,6 +307,9 @@ class AnthropicStream final : public CompletionStream {
   Task<UpstreamResult<StreamEvent>> Next() override {
     return CancelledAsResult(NextImpl(), "upstream call cancelled");
   }
+  bool HasReadyEvent() const override {
+    return state_ == State::kOpen && parser_->get().body().HasEvent();
+  }
 
  private:
   enum class State { kOpen, kFinished, kFailed };
@@ -315,6 +317,7 @@ class AnthropicStream final : public CompletionStream {
   Task<UpstreamResult<StreamEvent>> NextImpl();
   Task<UpstreamResult<void>> ReadMore();
   Task<void> FinishBody();
+  SseParser& Sse() { return parser_->get().body(); }
   UpstreamError Fail(UpstreamError error) {
     state_ = State::kFailed;
     connection_.reset();  // Mid-answer: the connection cannot carry another request.
@@ -327,9 +330,8 @@ class AnthropicStream final : public CompletionStream {
   const Clock::time_point deadline_;
 
   std::unique_ptr<Connection> connection_;
-  std::unique_ptr<StreamParser> parser_;
-  std::array<char, kStreamReadBytes> read_buffer_;  // NOLINT: filled by reads before use.
-  SseParser sse_;
+  std::unique_ptr<StreamParser> parser_;  // Its body is the SSE parser.
+  SseEvent event_;  // The event being applied; its buffers are reused by the next one.
   StreamAccumulator accumulator_;
   State state_ = State::kOpen;
 };
@@ -339,19 +341,21 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
     co_return MakeError(UpstreamErrorKind::kInternal, "Next() after the stream ended");
   }
   for (;;) {
-    while (std::optional<SseEvent> event = sse_.Next()) {
-      UpstreamResult<std::string> text = accumulator_.Apply(*event);
+    while (Sse().Next(event_)) {
+      UpstreamResult<std::string> text = accumulator_.Apply(event_);
       if (!text) co_return Fail(std::move(text.error()));
       if (accumulator_.Done()) {
         co_await FinishBody();
         state_ = State::kFinished;
-        co_return StreamEvent{StreamEvent::Kind::kEnd, {}, accumulator_.TakeCompletion()};
+        co_return StreamEvent{StreamEvent::Kind::kEnd,
+                              {},
+                              std::make_unique<core::Completion>(accumulator_.TakeCompletion())};
       }
       if (!text->empty()) {
-        co_return StreamEvent{StreamEvent::Kind::kTextDelta, std::move(*text), {}};
+        co_return StreamEvent{StreamEvent::Kind::kTextDelta, std::move(*text), nullptr};
       }
     }
-    if (sse_.Overflowed()) {
+    if (Sse().Overflowed()) {
       co_return Fail(
           MakeError(UpstreamErrorKind::kUnavailable, "stream event over the size bound"));
     }
@@ -365,15 +369,10 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
 }
 
 Task<UpstreamResult<void>> AnthropicStream::ReadMore() {
-  auto& body = parser_->get().body();
-  body.data = read_buffer_.data();
-  body.size = read_buffer_.size();
   connection_->Tcp().expires_at(Sooner(deadline_, client_.options.stream_idle_timeout));
+  // The bytes read are fed to the SSE parser by SseBody as Beast de-chunks them.
   auto [ec, consumed] = co_await connection_->ReadSome(*parser_);
-  // need_buffer only says our buffer is full: the bytes in it are good.
-  if (ec && ec != http::error::need_buffer) co_return IoError(ec, "stream read");
-  const std::size_t produced = read_buffer_.size() - body.size;
-  sse_.Feed(std::string_view(read_buffer_.data(), produced));
+  if (ec) co_return IoError(ec, "stream read");
   co_return boost::system::result<void, UpstreamError>();
 }
 
@@ -381,13 +380,10 @@ Task<void> AnthropicStream::FinishBody() {
   std::size_t discarded = 0;
   const Clock::time_point drain_deadline = Sooner(deadline_, kDrainTimeout);
   while (!parser_->is_done() && discarded <= kMaxTrailingBytes) {
-    auto& body = parser_->get().body();
-    body.data = read_buffer_.data();
-    body.size = read_buffer_.size();
     connection_->Tcp().expires_at(drain_deadline);
     auto [ec, consumed] = co_await connection_->ReadSome(*parser_);
-    if (ec && ec != http::error::need_buffer) break;
-    discarded += read_buffer_.size() - body.size;
+    if (ec) break;
+    discarded += consumed;
   }
   if (parser_->is_done() && parser_->get().keep_alive()) {
     client_.Release(worker_, std::move(connection_));

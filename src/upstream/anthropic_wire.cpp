@@ -2,12 +2,14 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -19,6 +21,9 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t kLogSnippetBytes = 256;
+// Holds the DOM of any stream event (~100-600 bytes of JSON) and of a Message body up to
+// ~3.3 KB (measured: its strings plus ~600 bytes); a larger DOM continues on the heap.
+constexpr std::size_t kScratchJsonBytes = 4096;
 
 using core::AppendJsonString;
 
@@ -45,13 +50,35 @@ UpstreamError Malformed(int status, std::string log_message) {
       UpstreamErrorKind::kUnavailable, status, {}, std::nullopt, std::move(log_message)};
 }
 
-// Parses `text` as a JSON object; nullopt when it is not JSON or not an object.
-std::optional<json::object> ParseObject(std::string_view text) {
-  boost::system::error_code ec;
-  json::value root = json::parse(text, ec);
-  if (ec || !root.is_object()) return std::nullopt;
-  return std::move(root.get_object());
-}
+// One JSON document parsed into a buffer inside this object, which is meant to live on the
+// stack of the (non-coroutine) function reading it: an ordinary event or answer costs no
+// heap allocation for its DOM, and freeing the DOM is free. A larger document continues on
+// the heap in a few growing blocks. The DOM points into the buffer, so nothing of it may be
+// kept past this object's scope: readers copy what they keep into std::strings.
+// (json::parse keeps its own temporary stack in a buffer of its stack frame as well.)
+class ScratchJson {
+ public:
+  explicit ScratchJson(std::string_view text) : root_(Parse(text, &resource_)) {}
+  ScratchJson(const ScratchJson&) = delete;
+  ScratchJson& operator=(const ScratchJson&) = delete;
+
+  // The root object, or nullptr when the text is not JSON or its root is not an object.
+  [[nodiscard]] const json::object* object() const { return root_.if_object(); }
+
+ private:
+  static json::value Parse(std::string_view text, json::monotonic_resource* resource) {
+    boost::system::error_code ec;
+    // A monotonic_resource* (not a memory_resource*) tells the DOM deallocation is a no-op.
+    json::value root = json::parse(text, ec, resource);
+    if (ec) return nullptr;
+    return root;
+  }
+
+  // Declaration order matters: the DOM is destroyed before the resource and the buffer.
+  alignas(std::max_align_t) unsigned char buffer_[kScratchJsonBytes];
+  json::monotonic_resource resource_{buffer_, sizeof(buffer_)};
+  json::value root_;
+};
 
 // Reads an optional string member: absent or null leave `out` unchanged. False on any other
 // type.
@@ -109,6 +136,98 @@ bool AppendTextBlock(const json::value& block_value, std::string& out) {
   return true;
 }
 
+// Whether every byte of `text` is in [low, high].
+bool BytesIn(std::string_view text, unsigned char low, unsigned char high) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < low || byte > high) return false;
+  }
+  return true;
+}
+
+// The length of the well-formed UTF-8 sequence (RFC 3629 section 4, as Boost.JSON checks it)
+// that starts `text` with a byte >= 0x80, or 0 when there is none there.
+std::size_t Utf8SequenceLength(std::string_view text) {
+  const auto lead = static_cast<unsigned char>(text.front());
+  std::size_t length = 0;
+  unsigned char second_low = 0x80;
+  unsigned char second_high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) second_low = 0xA0;   // Overlong below.
+    if (lead == 0xED) second_high = 0x9F;  // Surrogates above.
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) second_low = 0x90;   // Overlong below.
+    if (lead == 0xF4) second_high = 0x8F;  // Beyond U+10FFFF above.
+  } else {
+    return 0;  // A continuation byte, an overlong lead (C0, C1) or F5-FF.
+  }
+  if (text.size() < length || !BytesIn(text.substr(1, 1), second_low, second_high) ||
+      !BytesIn(text.substr(2, length - 2), 0x80, 0xBF)) {
+    return 0;
+  }
+  return length;
+}
+
+// Whether `text` is, byte for byte, the value of a JSON string without escapes: no `"`, no
+// `\`, no control character, and valid UTF-8.
+bool IsPlainJsonStringValue(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80) {
+      if (byte < 0x20 || byte == '"' || byte == '\\') return false;
+      ++i;
+      continue;
+    }
+    const std::size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+// Removes a JSON non-negative integer of at most 9 digits (no leading zero) from the front.
+bool ConsumeSmallIndex(std::string_view& text) {
+  constexpr std::size_t kMaxDigits = 9;
+  std::size_t digits = 0;
+  while (digits < text.size() && digits <= kMaxDigits && text[digits] >= '0' &&
+         text[digits] <= '9') {
+    ++digits;
+  }
+  if (digits == 0 || digits > kMaxDigits || (digits > 1 && text.front() == '0')) return false;
+  text.remove_prefix(digits);
+  return true;
+}
+
+}  // namespace
+
+namespace detail {
+
+std::optional<std::string_view> PlainTextDelta(std::string_view data) {
+  constexpr std::string_view kHead = R"({"type":"content_block_delta","index":)";
+  constexpr std::string_view kMiddle = R"(,"delta":{"type":"text_delta","text":")";
+  constexpr std::string_view kTail = R"("}})";
+  if (!data.starts_with(kHead)) return std::nullopt;
+  data.remove_prefix(kHead.size());
+  if (!ConsumeSmallIndex(data) || !data.starts_with(kMiddle) || !data.ends_with(kTail)) {
+    return std::nullopt;
+  }
+  data.remove_prefix(kMiddle.size());
+  data.remove_suffix(kTail.size());
+  // Without escapes, the first `"` would end the string: IsPlainJsonStringValue refuses any,
+  // so `kTail` is where the string really ends.
+  if (!IsPlainJsonStringValue(data)) return std::nullopt;
+  return data;
+}
+
+}  // namespace detail
+
+namespace {
+
 std::size_t EstimateBodyBytes(const core::CompletionRequest& request) {
   std::size_t bytes = 192 + request.model.size();
   if (request.system) bytes += request.system->size() + 96;
@@ -161,8 +280,9 @@ std::string BuildMessagesBody(const core::CompletionRequest& request, bool strea
 
 UpstreamResult<core::Completion> ParseMessageResponse(std::string_view body) {
   constexpr int kStatus = 200;
-  std::optional<json::object> root = ParseObject(body);
-  if (!root) return Malformed(kStatus, "response body is not a JSON object");
+  const ScratchJson document(body);
+  const json::object* root = document.object();
+  if (root == nullptr) return Malformed(kStatus, "response body is not a JSON object");
   const json::value* content = root->if_contains("content");
   if (content == nullptr || !content->is_array()) {
     return Malformed(kStatus, "response has no content array");
@@ -186,9 +306,10 @@ UpstreamResult<core::Completion> ParseMessageResponse(std::string_view body) {
 UpstreamError ParseErrorResponse(int status, std::string_view body,
                                  std::optional<std::string> retry_after) {
   UpstreamError error{KindForStatus(status), status, {}, std::move(retry_after), {}};
-  const std::optional<json::object> root = ParseObject(body);
+  const ScratchJson document(body);
+  const json::object* root = document.object();
   const json::object* envelope = nullptr;
-  if (root) {
+  if (root != nullptr) {
     if (const json::value* inner = root->if_contains("error")) envelope = inner->if_object();
   }
   if (envelope == nullptr) {
@@ -228,10 +349,20 @@ UpstreamResult<std::string> StreamAccumulator::Apply(const SseEvent& event) {
                      name == "message_delta" || name == "message_stop" || name == "error";
   if (!known) return std::string();  // `ping` and event types added after this code.
 
-  std::optional<json::object> data = ParseObject(event.data);
+  if (started_ && name == "content_block_delta") {
+    // Nearly every event of an answer: read in place when it has the exact shape Anthropic
+    // sends, which is what the DOM below would read from it.
+    if (const std::optional<std::string_view> text = detail::PlainTextDelta(event.data)) {
+      completion_.content.append(*text);
+      return std::string(*text);
+    }
+  }
+
+  const ScratchJson document(event.data);
+  const json::object* data = document.object();
   if (name == "error") {
     UpstreamError error = Malformed(kStatus, "stream error event");
-    if (data) {
+    if (data != nullptr) {
       if (const json::value* inner = data->if_contains("error")) {
         if (const json::object* envelope = inner->if_object()) {
           std::string message;
@@ -244,7 +375,9 @@ UpstreamResult<std::string> StreamAccumulator::Apply(const SseEvent& event) {
     }
     return error;
   }
-  if (!data) return Malformed(kStatus, "stream event " + std::string(name) + " is not JSON");
+  if (data == nullptr) {
+    return Malformed(kStatus, "stream event " + std::string(name) + " is not JSON");
+  }
 
   if (name == "message_start") {
     if (started_) return Malformed(kStatus, "second message_start");

@@ -82,4 +82,16 @@ class StreamAccumulator {
   bool done_ = false;
 };
 
+namespace detail {
+
+// The fast path of StreamAccumulator::Apply, exposed for its tests. The text of a
+// `content_block_delta` event whose data is exactly
+//   {"type":"content_block_delta","index":N,"delta":{"type":"text_delta","text":"T"}}
+// with no whitespace, N a JSON non-negative integer of at most 9 digits, and T free of `"`,
+// `\`, control characters and invalid UTF-8: T itself, which is then byte for byte what a
+// JSON parser reads there. nullopt for any other data, which Apply parses in full.
+[[nodiscard]] std::optional<std::string_view> PlainTextDelta(std::string_view data);
+
+}  // namespace detail
+
 }  // namespace cms::upstream

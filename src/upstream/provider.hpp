@@ -35,11 +35,13 @@ struct CallOptions {
 struct StreamEvent {
   enum class Kind {
     kTextDelta,  // `text` holds the next piece of the answer.
-    kEnd,        // The answer is complete: `completion` holds model, full text, usage, stop_reason.
+    kEnd,        // The answer is complete: `completion` is set.
   };
   Kind kind = Kind::kTextDelta;
   std::string text;
-  core::Completion completion;
+  // kEnd only: model, full text, usage, stop_reason. Behind a pointer because a delta is
+  // moved several times on its way to the caller and should carry one string, no more.
+  std::unique_ptr<core::Completion> completion;
 };
 
 // An answer the upstream has begun to send (HTTP 200 received). Pull events with Next()
@@ -51,6 +53,9 @@ class CompletionStream {
   // `error` event, a cut connection or a malformed event; kTimeout when no data arrives
   // within the idle deadline or the call's deadline passes).
   virtual Task<UpstreamResult<StreamEvent>> Next() = 0;
+  // True when the next Next() completes from what was already received, without waiting
+  // for the upstream: lets a relay take a burst of events in one step. False when unknown.
+  [[nodiscard]] virtual bool HasReadyEvent() const { return false; }
 };
 
 class Provider {

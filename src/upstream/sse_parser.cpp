@@ -1,72 +1,125 @@
 #include "upstream/sse_parser.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 namespace cms::upstream {
+namespace {
+
+// The first `byte` in [first, last), or `last`. memchr is vectorised, so two calls per line
+// (one for `\n`, one for `\r` only after passing the previous `\r`) read each byte at most
+// twice, in wide steps; string_view::find_first_of would call memchr once per input byte.
+const char* FindByte(const char* first, const char* last, char byte) {
+  if (first == last) return last;
+  const void* found = std::memchr(first, byte, static_cast<std::size_t>(last - first));
+  return found == nullptr ? last : static_cast<const char*>(found);
+}
+
+constexpr std::size_t kInitialReadySlots = 4;  // A power of two, as every later size.
+
+}  // namespace
 
 SseParser::SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
 void SseParser::Feed(std::string_view bytes) {
   if (overflowed_) return;
-  if (skip_next_lf_ && !bytes.empty()) {
+  const char* next = bytes.data();
+  const char* const end = next + bytes.size();
+  if (skip_next_lf_ && next != end) {
     // The previous Feed() ended with `\r`; a `\n` here completes that `\r\n`, not a new line.
-    if (bytes.front() == '\n') bytes.remove_prefix(1);
+    if (*next == '\n') ++next;
     skip_next_lf_ = false;
   }
-  while (!bytes.empty() && !overflowed_) {
-    const std::size_t end = bytes.find_first_of("\r\n");
-    if (end == std::string_view::npos) {
-      AppendToLine(bytes);
+  // The next `\r` at or after `next` (or `end`): searched again only once the lines passed
+  // it, so a stream without `\r` is searched for it once per Feed().
+  const char* carriage_return = FindByte(next, end, '\r');
+  while (next != end) {
+    if (carriage_return < next) carriage_return = FindByte(next, end, '\r');
+    // A `\n` after the next `\r` cannot end this line, so the search stops there.
+    const char* const line_end = FindByte(next, carriage_return, '\n');
+    if (line_end == end) {
+      AppendToLine(std::string_view(next, static_cast<std::size_t>(end - next)));
       return;
     }
-    AppendToLine(bytes.substr(0, end));
-    if (overflowed_) return;
-    std::size_t consumed = end + 1;
-    if (bytes[end] == '\r') {
-      if (consumed < bytes.size()) {
-        if (bytes[consumed] == '\n') ++consumed;
-      } else {
+    const std::string_view piece(next, static_cast<std::size_t>(line_end - next));
+    next = line_end + 1;
+    if (*line_end == '\r') {
+      if (next == end) {
         skip_next_lf_ = true;
+      } else if (*next == '\n') {
+        ++next;
       }
     }
-    bytes.remove_prefix(consumed);
-    ProcessLine();
+    if (line_.empty()) {
+      // The common case: the whole line is in these bytes, so it is read in place.
+      if (OverBound(piece.size())) {
+        Overflow();
+        return;
+      }
+      ProcessLine(piece);
+    } else {
+      AppendToLine(piece);
+      if (overflowed_) return;
+      ProcessLine(line_);
+      line_.clear();
+    }
   }
 }
 
 std::optional<SseEvent> SseParser::Next() {
-  if (ready_.empty()) return std::nullopt;
-  SseEvent event = std::move(ready_.front());
-  ready_.pop_front();
+  if (ready_count_ == 0) return std::nullopt;
+  std::optional<SseEvent> event(std::move(ready_[ready_head_]));
+  PopOldest();
   return event;
 }
 
-std::size_t SseParser::PendingBytes() const {
-  return event_name_.size() + data_.size() + line_.size();
+bool SseParser::Next(SseEvent& event) {
+  if (ready_count_ == 0) return false;
+  SseEvent& slot = ready_[ready_head_];
+  event.event.swap(slot.event);
+  event.data.swap(slot.data);
+  PopOldest();
+  return true;
+}
+
+void SseParser::PopOldest() {
+  --ready_count_;
+  // An empty queue restarts at slot 0, so a stream pulled as it comes reuses one slot's
+  // buffers over and over.
+  ready_head_ = ready_count_ == 0 ? 0 : (ready_head_ + 1) & (ready_.size() - 1);
+}
+
+bool SseParser::OverBound(std::size_t more_bytes) const {
+  const std::size_t pending = building_.event.size() + building_.data.size() + line_.size();
+  return pending + more_bytes > max_event_bytes_;
+}
+
+void SseParser::Overflow() {
+  overflowed_ = true;
+  // Nothing more will be decoded: give the buffered partial event back.
+  line_.clear();
+  line_.shrink_to_fit();
+  building_.event.clear();
+  building_.event.shrink_to_fit();
+  building_.data.clear();
+  building_.data.shrink_to_fit();
 }
 
 void SseParser::AppendToLine(std::string_view piece) {
-  if (PendingBytes() + piece.size() > max_event_bytes_) {
-    overflowed_ = true;
-    line_.clear();
-    line_.shrink_to_fit();
-    data_.clear();
-    data_.shrink_to_fit();
+  if (OverBound(piece.size())) {
+    Overflow();
     return;
   }
   line_.append(piece);
 }
 
-void SseParser::ProcessLine() {
-  if (line_.empty()) {
+void SseParser::ProcessLine(std::string_view line) {
+  if (line.empty()) {
     DispatchEvent();
     return;
   }
-  if (line_.front() == ':') {  // A comment (`: ping` keep-alives).
-    line_.clear();
-    return;
-  }
-  const std::string_view line(line_);
+  if (line.front() == ':') return;  // A comment (`: ping` keep-alives).
   const std::size_t colon = line.find(':');
   const std::string_view field = line.substr(0, colon);
   std::string_view value;
@@ -75,22 +128,32 @@ void SseParser::ProcessLine() {
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
   if (field == "event") {
-    event_name_.assign(value);
+    building_.event.assign(value);
   } else if (field == "data") {
-    if (has_data_) data_.push_back('\n');
-    data_.append(value);
+    if (has_data_) building_.data.push_back('\n');
+    building_.data.append(value);
     has_data_ = true;
   }
   // `id`, `retry` and unknown fields carry nothing the Messages API uses.
-  line_.clear();
 }
 
 void SseParser::DispatchEvent() {
-  if (has_data_ || !event_name_.empty()) {
-    ready_.push_back(SseEvent{std::move(event_name_), std::move(data_)});
+  if (has_data_ || !building_.event.empty()) {
+    if (ready_count_ == ready_.size()) {
+      // Full: put the ring in order from slot 0, then double it (sizes stay powers of two).
+      std::rotate(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_),
+                  ready_.end());
+      ready_head_ = 0;
+      ready_.resize(std::max(kInitialReadySlots, ready_.size() * 2));
+    }
+    SseEvent& slot = ready_[(ready_head_ + ready_count_) & (ready_.size() - 1)];
+    // The slot's old buffers (a pulled event's, or spare) become the next event's.
+    slot.event.swap(building_.event);
+    slot.data.swap(building_.data);
+    ++ready_count_;
   }
-  event_name_.clear();
-  data_.clear();
+  building_.event.clear();
+  building_.data.clear();
   has_data_ = false;
 }
 

@@ -10,6 +10,11 @@
 //   while (std::optional<SseEvent> event = parser.Next()) Handle(*event);
 //   if (parser.Overflowed()) Fail();
 //
+// or, reusing one event's buffers so that a warm stream allocates nothing per event:
+//
+//   SseEvent event;
+//   while (parser.Next(event)) Handle(event);
+//
 // Grammar handled: lines end in `\n`, `\r\n` or a lone `\r`; a blank line ends an event; a
 // line starting with `:` is a comment; `field:value` strips one optional space after the
 // colon; several `data:` lines are joined with `\n`; `id`, `retry` and unknown fields are
@@ -20,15 +25,20 @@
 // before, then nothing more, and ignores further input. Buffering never grows past the bound
 // plus the size of one Feed() call.
 //
+// Cost: linear in the input. Complete lines are decoded straight from the fed bytes; only an
+// unterminated tail is copied, to be completed by a later Feed(). Complete events wait in a
+// ring of slots whose string buffers are reused, so with Next(SseEvent&) a stream that is
+// warm allocates nothing per event.
+//
 // Thread safety: none; one parser belongs to one stream. The parser copies what it keeps, so
 // the bytes passed to Feed() need not outlive the call.
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cms::upstream {
 
@@ -51,24 +61,38 @@ class SseParser {
   // The oldest complete event not yet pulled, or nullopt when none is complete yet.
   [[nodiscard]] std::optional<SseEvent> Next();
 
+  // The same event as Next(), exchanged into `event`: true and `event` holds the oldest
+  // complete event not yet pulled, or false and `event` is unchanged when none is complete.
+  // The buffers `event` held are kept for a later event instead of being freed, so a caller
+  // that pulls every event into the same SseEvent stops allocating once the stream is warm.
+  [[nodiscard]] bool Next(SseEvent& event);
+
+  // True when Next() would return an event.
+  [[nodiscard]] bool HasEvent() const { return ready_count_ != 0; }
+
   // True once an event exceeded the size bound; the stream cannot be decoded further.
   [[nodiscard]] bool Overflowed() const { return overflowed_; }
 
  private:
   void AppendToLine(std::string_view piece);
-  void ProcessLine();
+  void ProcessLine(std::string_view line);
   void DispatchEvent();
-  [[nodiscard]] std::size_t PendingBytes() const;
+  void PopOldest();
+  void Overflow();
+  [[nodiscard]] bool OverBound(std::size_t more_bytes) const;
 
   // Constant after construction.
   const std::size_t max_event_bytes_;
 
-  std::string line_;           // The current, unterminated line.
+  std::string line_;           // The current line, when a Feed() ended inside it.
   bool skip_next_lf_ = false;  // The last line ended in `\r`: a leading `\n` belongs to it.
-  std::string event_name_;     // Fields of the event being built.
-  std::string data_;
+  SseEvent building_;          // Name and data of the event being read.
   bool has_data_ = false;
-  std::deque<SseEvent> ready_;  // Complete events, oldest first.
+  // Complete events, oldest first: `ready_count_` slots from `ready_head_`, wrapping around.
+  // The other slots are spare buffers, reused by the next events.
+  std::vector<SseEvent> ready_;
+  std::size_t ready_head_ = 0;
+  std::size_t ready_count_ = 0;
   bool overflowed_ = false;
 };
 

@@ -30,6 +30,14 @@ TEST(TextEvent, WritesDataFrame) {
   EXPECT_EQ(TextEvent("Hello"), "data: {\"text\":\"Hello\"}\n\n");
 }
 
+TEST(AppendTextEvent, AppendsFramesAfterWhatIsThere) {
+  std::string batch = ": ping\n\n";
+  AppendTextEvent(batch, "a\"b");
+  AppendTextEvent(batch, "caf\xC3\xA9");
+  EXPECT_EQ(batch, ": ping\n\n" + TextEvent("a\"b") + TextEvent("caf\xC3\xA9"));
+  EXPECT_EQ(batch, ": ping\n\ndata: {\"text\":\"a\\\"b\"}\n\ndata: {\"text\":\"caf\xC3\xA9\"}\n\n");
+}
+
 struct TextCase {
   std::string name;
   std::string text;

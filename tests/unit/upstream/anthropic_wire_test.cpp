@@ -1,5 +1,7 @@
 #include "upstream/anthropic_wire.hpp"
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -484,6 +486,284 @@ TEST(StreamAccumulatorTest, MalformedOrOutOfOrderEventsAreUnavailable) {
     EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable) << row.name;
     EXPECT_FALSE(result.error().log_message.empty()) << row.name;
   }
+}
+
+// ---- Large documents (over the stack buffer the DOM starts in) ---------------------------
+
+TEST(ParseMessageResponseTest, LargeAnswerOverTheScratchBufferParsesCompletely) {
+  // ~200 KB of text over 400 blocks, escapes included: the DOM outgrows its stack buffer.
+  std::string body = R"({"model":"m","content":[)";
+  std::string expected;
+  for (int i = 0; i < 400; ++i) {
+    if (i > 0) body += ',';
+    std::string piece =
+        "block " + std::to_string(i) + " \"q\" caf\xC3\xA9 " + std::string(480, 'z');
+    body += R"({"type":"text","text":)" + json::serialize(json::value(piece)) + "}";
+    expected += piece;
+  }
+  body += R"(],"stop_reason":"max_tokens","usage":{"input_tokens":3,"output_tokens":4096}})";
+  ASSERT_GT(body.size(), 100'000u);
+  const auto completion = ParseMessageResponse(body);
+  ASSERT_TRUE(completion.has_value()) << completion.error().log_message;
+  EXPECT_EQ(completion->content, expected);
+  EXPECT_EQ(completion->model, "m");
+  EXPECT_EQ(completion->stop_reason, "max_tokens");
+  EXPECT_EQ(completion->usage.input_tokens, 3);
+  EXPECT_EQ(completion->usage.output_tokens, 4096);
+}
+
+TEST(ParseMessageResponseTest, WideIgnoredContentParses) {
+  // A tool_use input holding a 5000-element array: the parser keeps every element on its own
+  // stack until the array closes, so that stack outgrows its buffer too.
+  std::string input = "[";
+  for (int i = 0; i < 5000; ++i) input += (i == 0 ? "" : ",") + std::to_string(i);
+  input += "]";
+  const std::string body = R"({"content":[{"type":"tool_use","input":{"values":)" + input +
+                           R"(}},{"type":"text","text":"after"}]})";
+  const auto completion = ParseMessageResponse(body);
+  ASSERT_TRUE(completion.has_value()) << completion.error().log_message;
+  EXPECT_EQ(completion->content, "after");
+}
+
+TEST(ParseErrorResponseTest, LargeEnvelopeOverTheScratchBufferIsRead) {
+  const std::string message(20'000, 'm');
+  const std::string body = R"({"type":"error","error":{"type":"invalid_request_error",)"
+                           R"("message":")" +
+                           message + R"("}})";
+  const UpstreamError error = ParseErrorResponse(400, body, std::nullopt);
+  EXPECT_EQ(error.error_type, "invalid_request_error");
+  EXPECT_EQ(error.log_message.substr(0, 10), std::string(10, 'm'));
+}
+
+// ---- content_block_delta: the in-place path against the DOM ------------------------------
+
+// What a JSON DOM reads from a content_block_delta's data: the text of a text_delta, "" for
+// another delta type, nullopt when the data is invalid for Apply.
+std::optional<std::string> DomDeltaText(std::string_view data) {
+  boost::system::error_code ec;
+  const json::value root = json::parse(data, ec);
+  if (ec || !root.is_object()) return std::nullopt;
+  const json::value* delta = root.as_object().if_contains("delta");
+  if (delta == nullptr || !delta->is_object()) return std::nullopt;
+  const json::value* type = delta->as_object().if_contains("type");
+  if (type == nullptr || !type->is_string() || type->as_string() != "text_delta") {
+    return std::string();
+  }
+  const json::value* text = delta->as_object().if_contains("text");
+  if (text == nullptr || !text->is_string()) return std::nullopt;
+  return std::string(text->as_string());
+}
+
+// Applies `data` as a content_block_delta to a started stream: the text, or nullopt on error.
+std::optional<std::string> AppliedDeltaText(std::string_view data) {
+  StreamAccumulator accumulator;
+  EXPECT_TRUE(accumulator.Apply({"message_start", R"({"message":{"model":"m"}})"}).has_value());
+  const UpstreamResult<std::string> text =
+      accumulator.Apply({"content_block_delta", std::string(data)});
+  if (!text) return std::nullopt;
+  EXPECT_EQ(accumulator.completion().content, *text);
+  return *text;
+}
+
+std::string Delta(std::string_view raw_text, std::string_view index = "0") {
+  return R"({"type":"content_block_delta","index":)" + std::string(index) +
+         R"(,"delta":{"type":"text_delta","text":")" + std::string(raw_text) + R"("}})";
+}
+
+TEST(StreamAccumulatorTest, TextDeltasReadTheSameInPlaceOrThroughTheDom) {
+  struct Row {
+    std::string data;
+    bool in_place;  // Whether the exact-shape path takes it.
+  };
+  const Row rows[] = {
+      {Delta(" word"), true},
+      {Delta(""), true},
+      {Delta("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 \xF4\x8F\xBF\xBF"), true},
+      {Delta("~ ' / <>{}[]:,\x7F"), true},
+      {Delta("x", "12"), true},
+      {Delta("x", "123456789"), true},
+      // Escapes: only a JSON parser knows what they read as.
+      {Delta(R"(say \"hi\")"), false},
+      {Delta(R"(back\\slash)"), false},
+      {Delta(R"(line\nbreak\ttab\r\b\f\/)"), false},
+      {Delta(R"(caf\u00e9 \ud83d\ude00)"), false},
+      {Delta(R"(\u0000nul)"), false},
+      // Same meaning, another layout.
+      {R"({"type":"content_block_delta","delta":{"type":"text_delta","text":"x"},"index":0})",
+       false},
+      {R"({"index":0,"type":"content_block_delta","delta":{"type":"text_delta","text":"x"}})",
+       false},
+      {R"({"type":"content_block_delta","index":0,"delta":{"text":"x","type":"text_delta"}})",
+       false},
+      {R"({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}})",
+       false},
+      {Delta("x") + " ", false},
+      {Delta("x") + "\n", false},
+      {R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"x","extra":1}})",
+       false},
+      {R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a","text":"b"}})",
+       false},
+      {Delta("x", "1234567890"), false},
+      {Delta("x", "-1"), false},
+      {Delta("x", "1.5"), false},
+      {Delta("x", "1e3"), false},
+      {Delta("x", "\"0\""), false},
+      // Not JSON at all, however close to the shape: errors either way.
+      {Delta("x", "01"), false},
+      {Delta("x", ""), false},
+      {Delta("tab\there"), false},
+      {Delta(std::string("nul") + '\0'), false},
+      {Delta("lone\xC3"), false},
+      {Delta("overlong\xC0\xAF"), false},
+      {Delta("surrogate\xED\xA0\x80"), false},
+      {Delta("too high\xF4\x90\x80\x80"), false},
+      {Delta("stray\x80"), false},
+      {Delta(R"(bad\q)"), false},
+      {Delta("x").substr(0, Delta("x").size() - 1), false},
+      {Delta(R"(x"})"), false},
+      {Delta("x") + "}", false},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(detail::PlainTextDelta(row.data).has_value(), row.in_place) << row.data;
+    EXPECT_EQ(AppliedDeltaText(row.data), DomDeltaText(row.data)) << row.data;
+  }
+  // Spot checks that the DOM reference reads what we think it does.
+  EXPECT_EQ(AppliedDeltaText(Delta(R"(caf\u00e9 \"q\")")), "caf\xC3\xA9 \"q\"");
+  EXPECT_EQ(AppliedDeltaText(Delta(" word")), " word");
+  EXPECT_EQ(AppliedDeltaText(Delta("tab\there")), std::nullopt);
+}
+
+TEST(StreamAccumulatorTest, InPlaceTextDeltaNeverDisagreesWithTheDomUnderMutation) {
+  // Every byte of a typical event replaced by each of a set of bytes, and every prefix: the
+  // in-place path either declines or reads exactly what the DOM reads.
+  const std::string base = Delta("caf\xC3\xA9 ok", "3");
+  const char replacements[] = {'"',    '\\',   ' ',    '}',    '{',    ',',    ':',
+                               '0',    '9',    'a',    '\x1f', '\x7f', '\x80', '\xbf',
+                               '\xc3', '\xe2', '\xf0', '\xff', '\0'};
+  std::vector<std::string> variants;
+  for (std::size_t i = 0; i < base.size(); ++i) {
+    for (const char byte : replacements) {
+      std::string variant = base;
+      variant[i] = byte;
+      variants.push_back(std::move(variant));
+    }
+    variants.push_back(base.substr(0, i));
+  }
+  int in_place = 0;
+  for (const std::string& data : variants) {
+    const std::optional<std::string_view> fast = detail::PlainTextDelta(data);
+    if (fast) {
+      ++in_place;
+      EXPECT_EQ(std::optional<std::string>(*fast), DomDeltaText(data)) << data;
+    }
+    EXPECT_EQ(AppliedDeltaText(data), DomDeltaText(data)) << data;
+  }
+  EXPECT_GT(in_place, 50);  // The mutations inside the text mostly keep the shape.
+}
+
+TEST(StreamAccumulatorTest, InPlaceUtf8CheckAgreesWithTheDom) {
+  // Every lead byte 0x80-0xFF with interesting continuations, cut short or not: accepted in
+  // place exactly when the DOM accepts it, and then read the same.
+  const unsigned char seconds[] = {0x00, 0x20, 0x41, 0x7F, 0x80, 0x8F, 0x90,
+                                   0x9F, 0xA0, 0xBF, 0xC0, 0xC3, 0xF0, 0xFF};
+  const unsigned char laters[] = {0x41, 0x80, 0xBF, 0xC0};
+  int accepted = 0;
+  for (int lead = 0x80; lead <= 0xFF; ++lead) {
+    for (const unsigned char second : seconds) {
+      for (const unsigned char third : laters) {
+        for (const unsigned char fourth : laters) {
+          std::string text = "a";
+          for (const unsigned char byte :
+               {static_cast<unsigned char>(lead), second, third, fourth}) {
+            if (byte != 0x00) text.push_back(static_cast<char>(byte));
+          }
+          if (text.find('"') != std::string::npos || text.find('\\') != std::string::npos) continue;
+          const std::string data = Delta(text);
+          const std::optional<std::string_view> fast = detail::PlainTextDelta(data);
+          const std::optional<std::string> dom = DomDeltaText(data);
+          ASSERT_EQ(fast.has_value(), dom.has_value()) << data;
+          if (fast) {
+            ++accepted;
+            ASSERT_EQ(std::string(*fast), *dom) << data;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 500);
+}
+
+TEST(StreamAccumulatorTest, InPlaceTextDeltaBeforeMessageStartIsStillAnError) {
+  StreamAccumulator accumulator;
+  const auto result = accumulator.Apply({"content_block_delta", Delta("x")});
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable);
+  EXPECT_NE(result.error().log_message.find("before message_start"), std::string::npos);
+}
+
+TEST(StreamAccumulatorTest, LargeEventsOverTheScratchBufferAccumulate) {
+  // A 50 KB delta with escapes (the DOM path, outgrowing its stack buffer) and a 50 KB plain
+  // one (the in-place path) in one stream.
+  std::string escaped_text;
+  std::string plain_text;
+  for (int i = 0; i < 5000; ++i) {
+    escaped_text += "\"q\"\n\xC3\xA9 ";
+    plain_text += "plain text ";
+  }
+  SseParser parser;
+  parser.Feed("event: message_start\ndata: {\"message\":{\"model\":\"m\"}}\n\n");
+  parser.Feed(std::string("event: content_block_delta\ndata: ") +
+              R"({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":)" +
+              json::serialize(json::value(escaped_text)) + "}}\n\n");
+  parser.Feed(std::string("event: content_block_delta\ndata: ") + Delta(plain_text) + "\n\n");
+  parser.Feed("event: message_stop\ndata: {}\n\n");
+  StreamAccumulator accumulator;
+  std::vector<std::string> deltas;
+  SseEvent event;
+  while (parser.Next(event)) {
+    const UpstreamResult<std::string> text = accumulator.Apply(event);
+    ASSERT_TRUE(text.has_value()) << text.error().log_message;
+    if (!text->empty()) deltas.push_back(*text);
+  }
+  EXPECT_TRUE(accumulator.Done());
+  EXPECT_EQ(deltas, (std::vector<std::string>{escaped_text, plain_text}));
+  EXPECT_EQ(accumulator.completion().content, escaped_text + plain_text);
+}
+
+TEST(StreamAccumulatorTest, SimulatorShapedStreamAccumulatesEveryDelta) {
+  // The stream our simulator (and Anthropic) sends, one Feed() per event as it arrives.
+  const std::vector<std::string> words = {" Hello", ",", " caf\xC3\xA9", " \\\"quoted\\\"",
+                                          " done."};
+  std::string stream =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\","
+      "\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-sonnet-4-6\",\"content\":[],"
+      "\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":9,"
+      "\"output_tokens\":1}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,"
+      "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n"
+      "event: ping\ndata: {\"type\":\"ping\"}\n\n";
+  for (const std::string& word : words) {
+    stream += "event: content_block_delta\ndata: " + Delta(word) + "\n\n";
+  }
+  stream +=
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
+      "\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  SseParser parser;
+  parser.Feed(stream);
+  StreamAccumulator accumulator;
+  std::string joined;
+  while (std::optional<SseEvent> event = parser.Next()) {
+    const UpstreamResult<std::string> text = accumulator.Apply(*event);
+    ASSERT_TRUE(text.has_value()) << text.error().log_message;
+    joined += *text;
+  }
+  EXPECT_TRUE(accumulator.Done());
+  EXPECT_EQ(joined, " Hello, caf\xC3\xA9 \"quoted\" done.");
+  EXPECT_EQ(accumulator.completion().content, joined);
+  EXPECT_EQ(accumulator.completion().stop_reason, "end_turn");
+  EXPECT_EQ(accumulator.completion().usage.output_tokens, 5);
 }
 
 }  // namespace

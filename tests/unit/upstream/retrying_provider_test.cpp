@@ -57,7 +57,8 @@ core::Completion Answer() {
 class OneEventStream final : public CompletionStream {
  public:
   Task<UpstreamResult<StreamEvent>> Next() override {
-    co_return StreamEvent{StreamEvent::Kind::kEnd, {}, Answer()};
+    co_return StreamEvent{
+        StreamEvent::Kind::kEnd, {}, std::make_unique<core::Completion>(Answer())};
   }
 };
 
@@ -169,7 +170,8 @@ Task<UpstreamResult<std::string>> StreamOnce(Provider& provider, CallOptions opt
   if (!stream) co_return stream.error();
   auto event = co_await (*stream)->Next();
   if (!event) co_return event.error();
-  co_return event->completion.content;
+  if (!event->completion) co_return std::string("<kEnd without its completion>");
+  co_return event->completion->content;
 }
 
 class RetryingProviderTest : public ::testing::Test {

@@ -1,5 +1,6 @@
 #include "upstream/sse_parser.hpp"
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -73,6 +74,23 @@ TEST(SseParserTest, OneByteAtATimeYieldsTheSameEvents) {
     for (SseEvent& event : Drain(parser)) events.push_back(std::move(event));
   }
   EXPECT_EQ(events, kMixedEvents);
+}
+
+TEST(SseParserTest, HasEventSaysWhetherNextWouldReturnOne) {
+  SseParser parser;
+  EXPECT_FALSE(parser.HasEvent());
+  parser.Feed("event: a\ndata: 1\n");
+  EXPECT_FALSE(parser.HasEvent()) << "no blank line yet";
+  parser.Feed("\nevent: b\ndata: 2\n\n");
+  ASSERT_TRUE(parser.HasEvent());
+  SseEvent event;
+  ASSERT_TRUE(parser.Next(event));
+  EXPECT_EQ(event.event, "a");
+  EXPECT_TRUE(parser.HasEvent());
+  ASSERT_TRUE(parser.Next(event));
+  EXPECT_EQ(event.event, "b");
+  EXPECT_FALSE(parser.HasEvent());
+  EXPECT_FALSE(parser.Next(event));
 }
 
 TEST(SseParserTest, EventIsReportedOnlyAfterItsBlankLine) {
@@ -154,6 +172,202 @@ TEST(SseParserTest, UnterminatedLineGrowingPastTheBoundOverflows) {
   EXPECT_FALSE(parser.Overflowed());
   parser.Feed(piece);
   EXPECT_TRUE(parser.Overflowed());
+}
+
+// Pulls with Next(SseEvent&) into one reused event, as a hot loop would.
+std::vector<SseEvent> DrainInto(SseParser& parser, SseEvent& event) {
+  std::vector<SseEvent> events;
+  while (parser.Next(event)) events.push_back(event);
+  return events;
+}
+
+// Every line end at once: LF, CRLF, lone CR (also doubled, and before LF-less lines), a
+// comment and a blank line made of a lone CR.
+constexpr std::string_view kLineEndStream =
+    "event: a\r"
+    "data: 1\r\n"
+    "data: 2\n"
+    "\r"
+    ": c\r\n"
+    "event: b\r\n"
+    "data:x\r"
+    "\r"
+    "data: y\n"
+    "\r\n"
+    "event: c\r\n"
+    "\r";  // Ends the event at once: the stream may stop here.
+
+const std::vector<SseEvent> kLineEndEvents = {{"a", "1\n2"}, {"b", "x"}, {"", "y"}, {"c", ""}};
+
+TEST(SseParserTest, LineEndStreamWhole) { EXPECT_EQ(ParseWhole(kLineEndStream), kLineEndEvents); }
+
+TEST(SseParserTest, SplitAtEveryPairOfBytePositionsYieldsTheSameEvents) {
+  // Three Feed() calls cut at every pair of positions: every line, `\r\n` pair and line end
+  // is split every possible way, including a line spanning all three calls.
+  for (const std::string_view stream : {kLineEndStream, kMixedStream}) {
+    const std::vector<SseEvent>& expected =
+        stream == kLineEndStream ? kLineEndEvents : kMixedEvents;
+    for (std::size_t first = 0; first <= stream.size(); ++first) {
+      for (std::size_t second = first; second <= stream.size(); ++second) {
+        SseParser parser;
+        std::vector<SseEvent> events;
+        for (const std::string_view piece :
+             {stream.substr(0, first), stream.substr(first, second - first),
+              stream.substr(second)}) {
+          parser.Feed(piece);
+          for (SseEvent& event : Drain(parser)) events.push_back(std::move(event));
+        }
+        ASSERT_EQ(events, expected) << "splits at " << first << " and " << second;
+      }
+    }
+  }
+}
+
+TEST(SseParserTest, CrLfSplitDoesNotSwallowALaterLf) {
+  // The `\n` completing a split `\r\n` is only the first byte of the next Feed(): an empty
+  // Feed() in between keeps the pairing, and a second `\n` is a blank line of its own.
+  SseParser parser;
+  parser.Feed("data: x\r");
+  parser.Feed("");
+  parser.Feed("\n");
+  EXPECT_FALSE(parser.Next().has_value());
+  parser.Feed("\n");
+  EXPECT_EQ(Drain(parser), (std::vector<SseEvent>{{"", "x"}}));
+}
+
+TEST(SseParserTest, LineLongerThanOneFeedIsReassembled) {
+  std::string value;
+  for (int i = 0; i < 1000; ++i) value.push_back(static_cast<char>('a' + i % 26));
+  const std::string stream = "event: long\ndata: " + value + "\r\n\r\n";
+  for (const std::size_t chunk :
+       {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{999}}) {
+    SseParser parser;
+    std::vector<SseEvent> events;
+    for (std::size_t at = 0; at < stream.size(); at += chunk) {
+      parser.Feed(std::string_view(stream).substr(at, chunk));
+      for (SseEvent& event : Drain(parser)) events.push_back(std::move(event));
+    }
+    EXPECT_EQ(events, (std::vector<SseEvent>{{"long", value}})) << "chunk " << chunk;
+  }
+}
+
+TEST(SseParserTest, DataLineAtTheBoundIsAcceptedAndOneByteOverIsNotHoweverItIsSplit) {
+  // Bound 16: "data: 0123456789" is exactly 16 bytes, "data: 01234567890" is 17. A line read
+  // in place from one Feed() and one reassembled from several must obey the same bound.
+  struct Row {
+    std::string_view line;
+    bool overflows;
+  };
+  for (const Row& row : {Row{"data: 0123456789", false}, Row{"data: 01234567890", true}}) {
+    const std::string stream = "data: ok\n\n" + std::string(row.line) + "\n\n";
+    for (std::size_t split = 0; split <= stream.size(); ++split) {
+      SseParser parser(16);
+      parser.Feed(std::string_view(stream).substr(0, split));
+      std::vector<SseEvent> events = Drain(parser);
+      parser.Feed(std::string_view(stream).substr(split));
+      for (SseEvent& event : Drain(parser)) events.push_back(std::move(event));
+      EXPECT_EQ(parser.Overflowed(), row.overflows) << row.line << " split at " << split;
+      std::vector<SseEvent> expected = {{"", "ok"}};
+      if (!row.overflows) expected.push_back({"", std::string(row.line.substr(6))});
+      EXPECT_EQ(events, expected) << row.line << " split at " << split;
+    }
+  }
+}
+
+TEST(SseParserTest, BoundCountsTheEventNameAndForgetsItAfterTheEvent) {
+  SseParser parser(16);
+  parser.Feed("event: abcdefgh\n");  // 8 bytes of name kept.
+  parser.Feed("data: 01\n");         // 8 + 8 = 16: within.
+  EXPECT_FALSE(parser.Overflowed());
+  parser.Feed("\n");  // The event ends: nothing of it counts any more.
+  parser.Feed("data: 0123456789\n\n");
+  EXPECT_FALSE(parser.Overflowed());
+  EXPECT_EQ(Drain(parser), (std::vector<SseEvent>{{"abcdefgh", "01"}, {"", "0123456789"}}));
+  parser.Feed("event: abcdefgh\ndata: 012\n");  // 8 + 9 > 16.
+  EXPECT_TRUE(parser.Overflowed());
+  EXPECT_FALSE(parser.Next().has_value());
+}
+
+TEST(SseParserTest, EventWithANameButNoDataHasEmptyDataEvenAfterLongerEvents) {
+  // Buffers are reused from event to event: a name-only event must not show an earlier
+  // event's data, nor a data-only event an earlier name.
+  const std::string long_data(300, 'd');
+  const std::string stream = "event: first\ndata: " + long_data +
+                             "\n\nevent: ping\n\ndata: tail\n\nevent: message_stop\n\n";
+  const std::vector<SseEvent> expected = {
+      {"first", long_data}, {"ping", ""}, {"", "tail"}, {"message_stop", ""}};
+  for (const bool reuse : {false, true}) {
+    SseParser parser;
+    SseEvent event{"stale name", "stale data"};
+    std::vector<SseEvent> events;
+    for (char byte : stream) {  // One event at a time, so every slot is reused.
+      parser.Feed(std::string_view(&byte, 1));
+      for (SseEvent& pulled : reuse ? DrainInto(parser, event) : Drain(parser)) {
+        events.push_back(std::move(pulled));
+      }
+    }
+    EXPECT_EQ(events, expected) << "reuse " << reuse;
+  }
+}
+
+TEST(SseParserTest, NextIntoAnEventLeavesItUnchangedWhenNoneIsComplete) {
+  SseParser parser;
+  SseEvent event{"kept", "kept data"};
+  EXPECT_FALSE(parser.Next(event));
+  parser.Feed("event: a\ndata: 1\n");
+  EXPECT_FALSE(parser.Next(event));
+  EXPECT_EQ(event, (SseEvent{"kept", "kept data"}));
+  parser.Feed("\n");
+  ASSERT_TRUE(parser.Next(event));
+  EXPECT_EQ(event, (SseEvent{"a", "1"}));
+  EXPECT_FALSE(parser.Next(event));
+  EXPECT_EQ(event, (SseEvent{"a", "1"}));
+}
+
+TEST(SseParserTest, QueuedEventsKeepTheirOrderAcrossPartialPullsAndGrowth) {
+  // Events pile up while only some are pulled, so the queue wraps around and grows with its
+  // oldest event in the middle; both pull styles, interleaved, see one ordered sequence.
+  SseParser parser;
+  SseEvent reused;
+  int fed = 0;
+  int pulled = 0;
+  for (int round = 0; round < 40; ++round) {
+    std::string chunk;
+    for (int i = 0; i < round % 7 + 1; ++i) {
+      chunk += "event: e\ndata: " + std::to_string(fed++) + "\n\n";
+    }
+    parser.Feed(chunk);
+    for (int i = 0; i < round % 5; ++i) {
+      std::string data;
+      if (round % 2 == 0) {
+        std::optional<SseEvent> event = parser.Next();
+        if (!event) break;
+        data = event->data;
+      } else {
+        if (!parser.Next(reused)) break;
+        data = reused.data;
+      }
+      ASSERT_EQ(data, std::to_string(pulled++)) << "round " << round;
+    }
+  }
+  for (const SseEvent& event : Drain(parser)) {
+    ASSERT_EQ(event, (SseEvent{"e", std::to_string(pulled++)}));
+  }
+  EXPECT_EQ(pulled, fed);
+  EXPECT_GT(fed, 100);
+}
+
+TEST(SseParserTest, OverflowInsideAFeedKeepsTheEventsCompletedBeforeIt) {
+  SseParser parser(32);
+  std::string stream;
+  for (int i = 0; i < 10; ++i) stream += "data: " + std::to_string(i) + "\n\n";
+  stream += "data: " + std::string(40, 'x') + "\n\ndata: never\n\n";
+  parser.Feed(stream);
+  EXPECT_TRUE(parser.Overflowed());
+  SseEvent event;
+  std::vector<SseEvent> events = DrainInto(parser, event);
+  ASSERT_EQ(events.size(), 10u);
+  EXPECT_EQ(events.back(), (SseEvent{"", "9"}));
 }
 
 }  // namespace
