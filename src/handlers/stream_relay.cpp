@@ -3,11 +3,14 @@
 #include <memory>
 #include <variant>
 
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "api/error_response.hpp"
 #include "api/stream_events.hpp"
@@ -96,6 +99,9 @@ class Forwarder {
 
   // What was delivered so far; complete once Run() has returned.
   RelayReport TakeReport() { return std::move(report_); }
+  // True when Run() ended because the caller left (or the drain ended the stream) while
+  // it waited for the upstream: nothing more can be written.
+  [[nodiscard]] bool CallerLeft() const { return caller_left_; }
 
   Task<void> Run() {
     net::steady_timer heartbeat_timer{co_await net::this_coro::executor};
@@ -105,24 +111,13 @@ class Forwarder {
       TakeWaiting();
       if (batch_.empty()) {
         heartbeat_timer.expires_after(heartbeat_);
-        // Both as values: the loser of the race completes with operation_aborted instead of
-        // throwing, and an exception per wait (libgcc's unwinder takes a process-wide lock)
-        // was most of a stream's CPU.
-        auto next =
-            co_await (channel_.async_receive(kAsTuple) || heartbeat_timer.async_wait(kAsTuple));
-        if (next.index() == 1) {
-          batch_ = api::HeartbeatComment();
-        } else {
-          auto& [error, item] = std::get<0>(next);
-          if (error) {
-            // The channel cannot fail while the pump lives; treat it as a cut upstream.
-            item = RelayItem{};
-            item.error = std::make_unique<upstream::UpstreamError>(upstream::MakeUpstreamError(
-                upstream::UpstreamErrorKind::kInternal, "relay channel: " + error.message()));
-          }
-          Absorb(std::move(item));
-          TakeWaiting();
+        if (!co_await WaitForWork(heartbeat_timer)) {
+          caller_left_ = true;
+          report_.outcome = StreamOutcome::kClientDisconnected;
+          co_return;
         }
+        if (batch_.empty()) continue;
+        TakeWaiting();
       }
       co_await GatherBurst();
       if (!co_await exchange_.WriteEvents(batch_)) {
@@ -154,6 +149,61 @@ class Forwarder {
     }
   }
 
+  // Waits for whichever comes first: the pump's next item, the heartbeat, or the caller's
+  // departure. One parallel group of plain operations, not coroutines: a waiting stream
+  // holds no frame per branch, and the losers complete with operation_aborted as values (an
+  // exception per wait, through libgcc's unwinder and its process-wide lock, was once most
+  // of a stream's CPU). False when the caller is gone.
+  Task<bool> WaitForWork(net::steady_timer& heartbeat_timer) {
+    if (exchange_.ServerTerminating()) co_return false;
+    if (!watching_caller_) {
+      auto [order, receive_error, item, timer_error] =
+          co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
+                                                          heartbeat_timer.async_wait(net::deferred))
+              .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+      if (order[0] == 0) {
+        AbsorbReceived(receive_error, std::move(item));
+      } else {
+        batch_ = api::HeartbeatComment();
+      }
+      co_return true;
+    }
+    auto [order, receive_error, item, timer_error, wait_error] =
+        co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
+                                                        heartbeat_timer.async_wait(net::deferred),
+                                                        exchange_.WaitReadable())
+            .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+    switch (order[0]) {
+      case 0:
+        AbsorbReceived(receive_error, std::move(item));
+        co_return true;
+      case 1:
+        batch_ = api::HeartbeatComment();
+        co_return true;
+      default:
+        switch (exchange_.ClientActivityAfterWait(wait_error)) {
+          case http::Exchange::ClientActivity::kGone:
+            co_return false;
+          case http::Exchange::ClientActivity::kSentBytes:
+            watching_caller_ = false;  // Its socket stays readable: watching would spin.
+            co_return true;
+          case http::Exchange::ClientActivity::kNone:
+            co_return true;
+        }
+    }
+    co_return true;
+  }
+
+  void AbsorbReceived(const boost::system::error_code& error, RelayItem item) {
+    if (error) {
+      // The channel cannot fail while the pump lives; treat it as a cut upstream.
+      item = RelayItem{};
+      item.error = std::make_unique<upstream::UpstreamError>(upstream::MakeUpstreamError(
+          upstream::UpstreamErrorKind::kInternal, "relay channel: " + error.message()));
+    }
+    Absorb(std::move(item));
+  }
+
   void TakeWaiting() {
     while (!finished_ && batch_.size() < kMaxBatchBytes &&
            channel_.try_receive(
@@ -183,6 +233,8 @@ class Forwarder {
   RelayReport report_;
   std::string batch_;
   bool finished_ = false;
+  bool watching_caller_ = true;
+  bool caller_left_ = false;
 };
 
 }  // namespace
@@ -207,11 +259,9 @@ Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchan
   // buffer_events each are held for a caller that stops reading.
   RelayChannel channel{co_await net::this_coro::executor, 1};
   Forwarder forwarder{channel, exchange, options.heartbeat};
-  auto ended =
-      co_await (forwarder.Run() || PumpUpstream(upstream, channel, options.buffer_events) ||
-                exchange.WaitUntilClientGone());
+  co_await (forwarder.Run() || PumpUpstream(upstream, channel, options.buffer_events));
   RelayReport report = forwarder.TakeReport();
-  if (ended.index() == 0) co_return report;
+  if (!forwarder.CallerLeft()) co_return report;
   report.completion.reset();
   if (exchange.ServerTerminating()) {
     // The drain's grace is over: the caller learns its stream was cut, never silently.
@@ -220,8 +270,8 @@ Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchan
     exchange.AbortEventStream();
     co_return report;
   }
-  // The watcher saw the caller leave (or the pump's channel failed): nothing more can be
-  // delivered, and the pump's upstream read is already cancelled.
+  // The caller left: nothing more can be delivered, and the pump's upstream read is already
+  // cancelled.
   report.outcome = StreamOutcome::kClientDisconnected;
   co_return report;
 }

@@ -186,27 +186,40 @@ Task<void> Exchange::WaitUntilClientGone() {
     // Server::Drain): one pending wait per open stream, nothing more resident.
     if (connection_.terminating) co_return;
     auto [ec] = co_await socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple);
-    if (ec == net::error::operation_aborted) {
-      // Cancelled by our caller (its other branch finished) or the socket was closed by a
-      // drain past its grace: either way, stop watching.
-      co_return;
+    switch (ClientActivityAfterWait(ec)) {
+      case ClientActivity::kGone:
+        co_return;
+      case ClientActivity::kNone:
+        continue;
+      case ClientActivity::kSentBytes: {
+        // Still there; wait for our caller to cancel us.
+        net::steady_timer forever{socket.get_executor(), Clock::time_point::max()};
+        co_await forever.async_wait(kAsTuple);
+        co_return;
+      }
     }
-    if (ec) co_return;  // The connection broke: the client is gone.
-    std::array<char, 1> probe{};
-    boost::system::error_code mode_error;
-    boost::system::error_code peek_error;
-    socket.non_blocking(true, mode_error);
-    const std::size_t n =
-        socket.receive(net::buffer(probe), net::socket_base::message_peek, peek_error);
-    socket.non_blocking(false, mode_error);
-    if (peek_error == net::error::would_block || peek_error == net::error::try_again) continue;
-    if (peek_error || n == 0) co_return;  // EOF or reset: gone.
-    // The client sent more bytes (a pipelined request) while we answer: it is still there,
-    // and the socket stays readable, so stop polling and wait for our caller to cancel us.
-    net::steady_timer forever{socket.get_executor(), Clock::time_point::max()};
-    co_await forever.async_wait(kAsTuple);
-    co_return;
   }
+}
+
+net::ip::tcp::socket& Exchange::CallerSocket() { return connection_.stream.socket(); }
+
+Exchange::ClientActivity Exchange::ClientActivityAfterWait(const boost::system::error_code& ec) {
+  // operation_aborted: cancelled by our caller (its other branch finished) or the socket was
+  // closed by a drain past its grace; any other error: the connection broke.
+  if (ec) return ClientActivity::kGone;
+  auto& socket = CallerSocket();
+  std::array<char, 1> probe{};
+  boost::system::error_code mode_error;
+  boost::system::error_code peek_error;
+  socket.non_blocking(true, mode_error);
+  const std::size_t n =
+      socket.receive(net::buffer(probe), net::socket_base::message_peek, peek_error);
+  socket.non_blocking(false, mode_error);
+  if (peek_error == net::error::would_block || peek_error == net::error::try_again) {
+    return ClientActivity::kNone;
+  }
+  if (peek_error || n == 0) return ClientActivity::kGone;  // EOF or reset.
+  return ClientActivity::kSentBytes;
 }
 
 }  // namespace cms::http

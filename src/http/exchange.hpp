@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/deferred.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -99,6 +100,21 @@ class Exchange {
   // that work.
   Task<void> WaitUntilClientGone();
 
+  // The parts of WaitUntilClientGone() for a handler that races the caller's departure in
+  // its own parallel group of plain operations (the stream relay also waits for upstream
+  // data and a heartbeat): no coroutine frame per open stream. WaitReadable() is a deferred
+  // wait for the caller's socket to become readable; ClientActivityAfterWait() says what it
+  // meant once it completed with `ec`:
+  //   kGone:      EOF, reset, a broken connection, or the drain ended the wait.
+  //   kNone:      a spurious wakeup; wait again.
+  //   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
+  //               its socket stays readable, so stop watching it.
+  enum class ClientActivity { kGone, kNone, kSentBytes };
+  [[nodiscard]] auto WaitReadable() {
+    return CallerSocket().async_wait(net::ip::tcp::socket::wait_read, net::deferred);
+  }
+  [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
+
   // True once the server's shutdown grace period is over: the handler must end now, telling
   // its caller why if it still can.
   [[nodiscard]] bool ServerTerminating() const;
@@ -118,6 +134,8 @@ class Exchange {
   // Writes every buffer within the write deadline; false (and the connection broken) when
   // the client is gone. REQUIRES: the buffers outlive the awaited call.
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
+
+  net::ip::tcp::socket& CallerSocket();
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;
