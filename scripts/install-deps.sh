@@ -8,7 +8,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev ca-certificates libspdlog-dev libfmt-dev libcli11-dev
-  libsqlite3-dev libpq-dev libhiredis-dev
+  libsqlite3-dev libpq-dev libhiredis-dev libjemalloc-dev
 )
 test_packages=(libgtest-dev libgmock-dev googletest nodejs curl)
 bench_packages=(wrk nginx-light procps)
