@@ -197,7 +197,7 @@ Task<void> MemoryCache::RunSweeper(std::chrono::milliseconds interval) {
   // the normal way out: report it as a value here rather than as a throw from co_await.
   co_await net::this_coro::reset_cancellation_state(net::enable_total_cancellation());
   co_await net::this_coro::throw_if_cancelled(false);
-  net::steady_timer timer(co_await net::this_coro::executor);
+  SteadyTimer timer(co_await net::this_coro::executor);
   for (;;) {
     // A cancellation emitted while no wait was pending is only recorded in the state.
     if ((co_await net::this_coro::cancellation_state).cancelled() != net::cancellation_type::none) {

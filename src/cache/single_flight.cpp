@@ -33,25 +33,25 @@ struct Registry {
 // own executor: the finisher moves the record into a handler posted there, so even the
 // last reference is dropped on the caller's thread.
 struct Waiter {
-  explicit Waiter(const net::any_io_executor& caller_executor)
+  explicit Waiter(const Executor& caller_executor)
       : executor(caller_executor),
         timer(caller_executor, std::chrono::steady_clock::time_point::max()) {}
 
-  const net::any_io_executor executor;
+  const Executor executor;
   // Never expires by itself: it only ends when the finisher cancels it or the caller is
   // cancelled.
-  net::steady_timer timer;
+  SteadyTimer timer;
 };
 
 struct Flight {
-  Flight(std::string flight_key, net::any_io_executor executor, std::shared_ptr<Registry> owner)
+  Flight(std::string flight_key, Executor executor, std::shared_ptr<Registry> owner)
       : key(std::move(flight_key)),
         work_executor(std::move(executor)),
         registry(std::move(owner)) {}
 
   // Constant after construction.
   const std::string key;
-  const net::any_io_executor work_executor;
+  const Executor work_executor;
   const std::shared_ptr<Registry> registry;
 
   // Guarded by registry->mutex.
@@ -78,7 +78,7 @@ struct Joined {
 };
 
 Joined Join(const std::shared_ptr<Registry>& registry, const std::string& key,
-            const net::any_io_executor& executor, std::shared_ptr<Waiter> waiter) {
+            const Executor& executor, std::shared_ptr<Waiter> waiter) {
   const std::lock_guard lock(registry->mutex);
   FlightPtr& flight = registry->flights[key];
   const bool leads = flight == nullptr;
@@ -105,7 +105,7 @@ void Finish(const FlightPtr& flight, UntypedSingleFlight::SharedResult result,
     ForgetLocked(*flight->registry, flight);
   }
   for (std::shared_ptr<Waiter>& waiter : to_wake) {
-    const net::any_io_executor executor = waiter->executor;
+    const Executor executor = waiter->executor;
     net::post(executor, [waiter = std::move(waiter)] { waiter->timer.cancel(); });
   }
 }
@@ -221,7 +221,7 @@ std::size_t UntypedSingleFlight::Callers(const std::string& key) const {
 Task<UntypedSingleFlight::Outcome> UntypedSingleFlight::Run(std::string key, Work work) {
   // Copied so that nothing below touches `this` after the first suspension.
   const std::shared_ptr<Registry> registry = registry_;
-  const net::any_io_executor executor = co_await net::this_coro::executor;
+  const Executor executor = co_await net::this_coro::executor;
   const auto waiter = std::make_shared<Waiter>(executor);
   const Joined joined = Join(registry, key, executor, waiter);
   Membership membership{joined.flight, waiter};

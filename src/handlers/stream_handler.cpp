@@ -82,8 +82,8 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
   const auto started = Clock::now();
   const upstream::CallOptions options{exchange.ArrivedAt() + context_.settings.upstream_timeout,
                                       request_id};
-  net::steady_timer first_byte_deadline{co_await net::this_coro::executor,
-                                        Clock::now() + context_.settings.first_byte_timeout};
+  SteadyTimer first_byte_deadline{co_await net::this_coro::executor,
+                                  Clock::now() + context_.settings.first_byte_timeout};
   auto opened =
       co_await (context_.provider.OpenStream(request, options) || exchange.WaitUntilClientGone() ||
                 first_byte_deadline.async_wait(kAsTuple));

@@ -34,14 +34,16 @@ struct RelayItem {
 
   [[nodiscard]] bool Last() const { return completion || error; }
 };
-using RelayChannel = boost::asio::experimental::channel<void(boost::system::error_code, RelayItem)>;
+using RelayChannel =
+    boost::asio::experimental::basic_channel<Executor, boost::asio::experimental::channel_traits<>,
+                                             void(boost::system::error_code, RelayItem)>;
 
 // Writes in one syscall what a burst of upstream events produced, but never holds back an
 // event waiting for more.
 constexpr std::size_t kMaxBatchBytes = 16 * 1024;
 
 Task<void> WaitForever() {
-  net::steady_timer forever{co_await net::this_coro::executor, Clock::time_point::max()};
+  SteadyTimer forever{co_await net::this_coro::executor, Clock::time_point::max()};
   co_await forever.async_wait(kAsTuple);
 }
 
@@ -104,7 +106,7 @@ class Forwarder {
   [[nodiscard]] bool CallerLeft() const { return caller_left_; }
 
   Task<void> Run() {
-    net::steady_timer heartbeat_timer{co_await net::this_coro::executor};
+    SteadyTimer heartbeat_timer{co_await net::this_coro::executor};
     while (!finished_) {
       // Whatever is already waiting leaves in one write, without arming the heartbeat timer
       // or racing anything: a burst of upstream events costs one wait, not one per event.
@@ -154,13 +156,13 @@ class Forwarder {
   // holds no frame per branch, and the losers complete with operation_aborted as values (an
   // exception per wait, through libgcc's unwinder and its process-wide lock, was once most
   // of a stream's CPU). False when the caller is gone.
-  Task<bool> WaitForWork(net::steady_timer& heartbeat_timer) {
+  Task<bool> WaitForWork(SteadyTimer& heartbeat_timer) {
     if (exchange_.ServerTerminating()) co_return false;
     if (!watching_caller_) {
       auto [order, receive_error, item, timer_error] =
           co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
                                                           heartbeat_timer.async_wait(net::deferred))
-              .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+              .async_wait(net::experimental::wait_for_one(), kUseTask);
       if (order[0] == 0) {
         AbsorbReceived(receive_error, std::move(item));
       } else {
@@ -172,7 +174,7 @@ class Forwarder {
         co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
                                                         heartbeat_timer.async_wait(net::deferred),
                                                         exchange_.WaitReadable())
-            .async_wait(net::experimental::wait_for_one(), net::use_awaitable);
+            .async_wait(net::experimental::wait_for_one(), kUseTask);
     switch (order[0]) {
       case 0:
         AbsorbReceived(receive_error, std::move(item));

@@ -20,7 +20,7 @@
 namespace cms::http {
 
 struct ConnectionState {
-  ConnectionState(boost::beast::tcp_stream stream_in, const ServerOptions& options_in,
+  ConnectionState(TcpStream stream_in, const ServerOptions& options_in,
                   observability::Logger& logger_in, const std::atomic<bool>& draining_in,
                   std::size_t worker_index_in)
       : stream(std::move(stream_in)),
@@ -29,7 +29,7 @@ struct ConnectionState {
         draining(draining_in),
         worker_index(worker_index_in) {}
 
-  boost::beast::tcp_stream stream;
+  TcpStream stream;
   boost::beast::flat_buffer buffer;
   const ServerOptions& options;
   observability::Logger& logger;

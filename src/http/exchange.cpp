@@ -174,7 +174,7 @@ void Exchange::AbortEventStream() {
   connection_.broken = true;
   close_after_ = true;
   boost::system::error_code ignored;
-  connection_.stream.socket().shutdown(net::ip::tcp::socket::shutdown_both, ignored);
+  connection_.stream.socket().shutdown(TcpSocket::shutdown_both, ignored);
 }
 
 bool Exchange::ServerTerminating() const { return connection_.terminating; }
@@ -185,7 +185,7 @@ Task<void> Exchange::WaitUntilClientGone() {
     // The drain ends this wait past its grace by cancelling the socket's operations (see
     // Server::Drain): one pending wait per open stream, nothing more resident.
     if (connection_.terminating) co_return;
-    auto [ec] = co_await socket.async_wait(net::ip::tcp::socket::wait_read, kAsTuple);
+    auto [ec] = co_await socket.async_wait(TcpSocket::wait_read, kAsTuple);
     switch (ClientActivityAfterWait(ec)) {
       case ClientActivity::kGone:
         co_return;
@@ -193,7 +193,7 @@ Task<void> Exchange::WaitUntilClientGone() {
         continue;
       case ClientActivity::kSentBytes: {
         // Still there; wait for our caller to cancel us.
-        net::steady_timer forever{socket.get_executor(), Clock::time_point::max()};
+        SteadyTimer forever{socket.get_executor(), Clock::time_point::max()};
         co_await forever.async_wait(kAsTuple);
         co_return;
       }
@@ -201,7 +201,7 @@ Task<void> Exchange::WaitUntilClientGone() {
   }
 }
 
-net::ip::tcp::socket& Exchange::CallerSocket() { return connection_.stream.socket(); }
+TcpSocket& Exchange::CallerSocket() { return connection_.stream.socket(); }
 
 Exchange::ClientActivity Exchange::ClientActivityAfterWait(const boost::system::error_code& ec) {
   // operation_aborted: cancelled by our caller (its other branch finished) or the socket was

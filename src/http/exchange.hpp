@@ -111,7 +111,7 @@ class Exchange {
   //               its socket stays readable, so stop watching it.
   enum class ClientActivity { kGone, kNone, kSentBytes };
   [[nodiscard]] auto WaitReadable() {
-    return CallerSocket().async_wait(net::ip::tcp::socket::wait_read, net::deferred);
+    return CallerSocket().async_wait(TcpSocket::wait_read, net::deferred);
   }
   [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
 
@@ -135,7 +135,7 @@ class Exchange {
   // the client is gone. REQUIRES: the buffers outlive the awaited call.
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
 
-  net::ip::tcp::socket& CallerSocket();
+  TcpSocket& CallerSocket();
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;

@@ -76,7 +76,7 @@ struct Server::Impl {
   Logger& logger;
 
   std::atomic<bool> draining{false};
-  std::unique_ptr<tcp::acceptor> acceptor;  // Lives on worker 0; closed there.
+  std::unique_ptr<TcpAcceptor> acceptor;  // Lives on worker 0; closed there.
 
   // Open connections, for the drain. Guarded by `mutex`.
   mutable std::mutex mutex;
@@ -84,7 +84,7 @@ struct Server::Impl {
   std::unordered_set<ConnectionState*> connections;
 
   Task<void> AcceptLoop();
-  Task<void> RunSession(tcp::socket socket, std::size_t worker_index);
+  Task<void> RunSession(TcpSocket socket, std::size_t worker_index);
   Task<void> ServeRequests(ConnectionState& connection);
   Task<void> Dispatch(Exchange& exchange);
   Task<void> AnswerPreflight(Exchange& exchange);
@@ -148,7 +148,7 @@ Task<void> Server::Impl::AcceptLoop() {
       // Out of descriptors or memory: back off briefly instead of spinning, keep serving the
       // connections we have.
       logger.Error("accept_error", "", {{"error", ec.message()}});
-      net::steady_timer pause{acceptor->get_executor(), kAcceptRetryDelay};
+      SteadyTimer pause{acceptor->get_executor(), kAcceptRetryDelay};
       co_await pause.async_wait(kAsTuple);
       continue;
     }
@@ -159,9 +159,8 @@ Task<void> Server::Impl::AcceptLoop() {
   }
 }
 
-Task<void> Server::Impl::RunSession(tcp::socket socket, std::size_t worker_index) {
-  ConnectionState connection{boost::beast::tcp_stream(std::move(socket)), options, logger, draining,
-                             worker_index};
+Task<void> Server::Impl::RunSession(TcpSocket socket, std::size_t worker_index) {
+  ConnectionState connection{TcpStream(std::move(socket)), options, logger, draining, worker_index};
   const Registration registration{*this, connection};
   try {
     co_await ServeRequests(connection);
@@ -298,7 +297,7 @@ Task<void> Server::Impl::AnswerMalformed(ConnectionState& connection, bhttp::sta
 Task<void> Server::Impl::Close(ConnectionState& connection) {
   auto& socket = connection.stream.socket();
   boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.shutdown(TcpSocket::shutdown_send, ignored);
   if (connection.broken && socket.is_open()) {
     // The client may still be sending (a body we refused): read and discard for a bounded
     // time so our answer is not destroyed by a reset.
@@ -331,12 +330,12 @@ Server::~Server() = default;
 
 void Server::Listen() {
   auto& context = impl_->workers.Context(0);
-  tcp::resolver resolver{context};
+  TcpResolver resolver{context};
   // Startup only: a blocking resolve of the configured host before any worker runs.
   const auto endpoints = resolver.resolve(impl_->options.host, std::to_string(impl_->options.port),
-                                          tcp::resolver::passive);
+                                          TcpResolver::passive);
   const tcp::endpoint endpoint = endpoints.begin()->endpoint();
-  auto acceptor = std::make_unique<tcp::acceptor>(context);
+  auto acceptor = std::make_unique<TcpAcceptor>(context);
   acceptor->open(endpoint.protocol());
   acceptor->set_option(net::socket_base::reuse_address(true));
   acceptor->bind(endpoint);

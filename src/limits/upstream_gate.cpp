@@ -19,12 +19,12 @@ namespace cms::limits {
 struct UpstreamGate::Waiter {
   enum class State { kQueued, kGranted, kDone };
 
-  Waiter(const net::any_io_executor& caller_executor, std::chrono::milliseconds max_wait)
+  Waiter(const Executor& caller_executor, std::chrono::milliseconds max_wait)
       : executor(caller_executor), timer(caller_executor, max_wait) {}
 
-  const net::any_io_executor executor;
+  const Executor executor;
   // Expires at the caller's max_wait; cancelled early when a slot is handed over.
-  net::steady_timer timer;
+  SteadyTimer timer;
   State state = State::kQueued;  // Guarded by the gate's mutex_.
 };
 
@@ -171,7 +171,7 @@ void UpstreamGate::Release() {
 }
 
 void UpstreamGate::Notify(std::shared_ptr<Waiter> waiter) {
-  const net::any_io_executor executor = waiter->executor;
+  const Executor executor = waiter->executor;
   net::post(executor, [waiter = std::move(waiter)] { waiter->timer.cancel(); });
 }
 

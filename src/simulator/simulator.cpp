@@ -114,7 +114,7 @@ class ActiveRequest {
 
 // Waits `delay`, or less if the client leaves first. False when the client left.
 Task<bool> Pause(http::Exchange& exchange, std::chrono::milliseconds delay) {
-  net::steady_timer timer{co_await net::this_coro::executor, delay};
+  SteadyTimer timer{co_await net::this_coro::executor, delay};
   const auto first = co_await (timer.async_wait(kAsTuple) || exchange.WaitUntilClientGone());
   co_return first.index() == 0;
 }

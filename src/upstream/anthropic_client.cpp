@@ -176,11 +176,11 @@ std::optional<std::string> RetryAfter(const http::response_header<>& header) {
 // response. Used by one coroutine at a time, on the worker that created it.
 class Connection {
  public:
-  explicit Connection(beast::tcp_stream stream) : plain_(std::move(stream)) {}
-  explicit Connection(std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> stream)
+  explicit Connection(TcpStream stream) : plain_(std::move(stream)) {}
+  explicit Connection(std::unique_ptr<beast::ssl_stream<TcpStream>> stream)
       : tls_(std::move(stream)) {}
 
-  beast::tcp_stream& Tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
+  TcpStream& Tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
   Task<IoResult> Write(Request& request) {
     const std::array<net::const_buffer, 2> buffers{net::buffer(request.head),
@@ -208,13 +208,13 @@ class Connection {
   // it never waits.
   bool LooksReusable() {
     if (HasBufferedBytes()) return false;
-    tcp::socket& socket = Tcp().socket();
+    TcpSocket& socket = Tcp().socket();
     if (!socket.is_open()) return false;
     error_code ec;
     socket.non_blocking(true, ec);
     if (ec) return false;
     char byte = 0;
-    socket.receive(net::buffer(&byte, 1), tcp::socket::message_peek, ec);
+    socket.receive(net::buffer(&byte, 1), TcpSocket::message_peek, ec);
     const bool idle = ec == net::error::would_block;
     error_code ignored;
     socket.non_blocking(false, ignored);
@@ -222,8 +222,8 @@ class Connection {
   }
 
  private:
-  std::optional<beast::tcp_stream> plain_;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_;
+  std::optional<TcpStream> plain_;
+  std::unique_ptr<beast::ssl_stream<TcpStream>> tls_;
   beast::flat_buffer buffer_;
 };
 
@@ -456,11 +456,13 @@ Task<UpstreamResult<std::vector<tcp::endpoint>>> AnthropicClient::Impl::Resolve(
   // detached: its result comes through a channel that the timer (and the caller's
   // cancellation) can stop waiting for, while the lookup itself finishes in the background
   // holding the shared state alive.
-  using Results = tcp::resolver::results_type;
+  using Results = TcpResolver::results_type;
   struct Lookup {
-    explicit Lookup(const net::any_io_executor& executor) : resolver(executor), done(executor, 1) {}
-    tcp::resolver resolver;
-    net::experimental::channel<void(error_code, Results)> done;
+    explicit Lookup(const Executor& executor) : resolver(executor), done(executor, 1) {}
+    TcpResolver resolver;
+    net::experimental::basic_channel<Executor, net::experimental::channel_traits<>,
+                                     void(error_code, Results)>
+        done;
   };
   const auto executor = co_await net::this_coro::executor;
   auto lookup = std::make_shared<Lookup>(executor);
@@ -468,7 +470,7 @@ Task<UpstreamResult<std::vector<tcp::endpoint>>> AnthropicClient::Impl::Resolve(
                                  [lookup](const error_code& ec, Results results) {
                                    lookup->done.try_send(ec, std::move(results));
                                  });
-  net::steady_timer timer(executor, deadline);
+  SteadyTimer timer(executor, deadline);
   auto outcome = co_await (lookup->done.async_receive(kAsTuple) || timer.async_wait(kAsTuple));
   if (outcome.index() == 1) {
     lookup->resolver.cancel();
@@ -494,7 +496,7 @@ Task<UpstreamResult<std::unique_ptr<Connection>>> AnthropicClient::Impl::Connect
   if (!endpoints) co_return std::move(endpoints.error());
 
   const auto executor = co_await net::this_coro::executor;
-  beast::tcp_stream stream(executor);
+  TcpStream stream(executor);
   stream.expires_at(connect_deadline);
   auto [ec, connected] = co_await stream.async_connect(*endpoints, kAsTuple);
   if (ec) co_return IoError(ec, "connect");
@@ -503,8 +505,7 @@ Task<UpstreamResult<std::unique_ptr<Connection>>> AnthropicClient::Impl::Connect
   logger.Debug("upstream_connect", request_id, {{"tls", endpoint.tls}});
   if (!endpoint.tls) co_return std::make_unique<Connection>(std::move(stream));
 
-  auto tls =
-      std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), *ssl_context);
+  auto tls = std::make_unique<beast::ssl_stream<TcpStream>>(std::move(stream), *ssl_context);
   // SNI is for names only (RFC 6066); the certificate is checked either way.
   if (!endpoint.host_is_ip &&
       !SSL_set_tlsext_host_name(tls->native_handle(), endpoint.host.c_str())) {

@@ -119,7 +119,7 @@ Task<UpstreamResult<T>> RetryingProvider::WithRetries(Attempt<T> attempt,
     if (state.cancelled() != net::cancellation_type::none) co_return Cancelled();
     LogRetry(retry + 1, result.error(), delay, options.request_id);
     // On the coroutine's own cancellation slot: the caller leaving ends the wait at once.
-    net::steady_timer timer(co_await net::this_coro::executor, delay);
+    SteadyTimer timer(co_await net::this_coro::executor, delay);
     const auto [ec] = co_await timer.async_wait(kAsTuple);
     if (ec) co_return Cancelled();
   }

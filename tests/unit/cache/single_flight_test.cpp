@@ -98,11 +98,11 @@ class Running {
 Task<std::string> HeldWork(std::shared_ptr<Probe> probe, std::string answer, bool fails) {
   ++probe->calls;
   const Running running{probe->running};
-  net::steady_timer timer{co_await net::this_coro::executor};
+  SteadyTimer timer{co_await net::this_coro::executor};
   while (!probe->release) {
     timer.expires_after(milliseconds(1));
     try {
-      co_await timer.async_wait(net::use_awaitable);
+      co_await timer.async_wait(kUseTask);
     } catch (const boost::system::system_error& error) {
       if (error.code() == net::error::operation_aborted) ++probe->cancelled;
       throw;
@@ -297,8 +297,7 @@ TEST_F(SingleFlightPoolTest, KeyIsReusableAfterCompletion) {
 // exact: they pin down the races a thread pool only hits by chance.
 
 // Work that ends when the test cancels `release` (an io_context the test drives itself).
-Task<std::string> GatedWork(std::shared_ptr<net::steady_timer> release,
-                            std::shared_ptr<Probe> probe) {
+Task<std::string> GatedWork(std::shared_ptr<SteadyTimer> release, std::shared_ptr<Probe> probe) {
   ++probe->calls;
   co_await release->async_wait(kAsTuple);
   const net::cancellation_state state = co_await net::this_coro::cancellation_state;
@@ -316,8 +315,8 @@ class SingleFlightOrderTest : public ::testing::Test {
   }
 
   net::io_context context_;
-  std::shared_ptr<net::steady_timer> release_ =
-      std::make_shared<net::steady_timer>(context_, std::chrono::steady_clock::time_point::max());
+  std::shared_ptr<SteadyTimer> release_ =
+      std::make_shared<SteadyTimer>(context_, std::chrono::steady_clock::time_point::max());
   std::shared_ptr<Probe> probe_ = std::make_shared<Probe>();
   Flights flights_;
 };
@@ -325,9 +324,9 @@ class SingleFlightOrderTest : public ::testing::Test {
 TEST_F(SingleFlightOrderTest, CallerLosingARaceLeavesAndCancelsTheWork) {
   // How the handler uses it: the answer races the client leaving.
   auto race = [](Flights& flights, Flights::Work work) -> Task<std::size_t> {
-    net::steady_timer client_gone{co_await net::this_coro::executor, milliseconds(0)};
-    auto winner = co_await (flights.Run("key", std::move(work)) ||
-                            client_gone.async_wait(net::use_awaitable));
+    SteadyTimer client_gone{co_await net::this_coro::executor, milliseconds(0)};
+    auto winner =
+        co_await (flights.Run("key", std::move(work)) || client_gone.async_wait(kUseTask));
     co_return winner.index();
   };
   auto future = net::co_spawn(context_, race(flights_, Gated()), net::use_future);
@@ -421,8 +420,8 @@ Task<std::string> StressWork(std::shared_ptr<StressCounters> counters, std::stri
                              microseconds delay, bool fails) {
   ++counters->works;
   const Running running{counters->running};
-  net::steady_timer timer{co_await net::this_coro::executor, delay};
-  co_await timer.async_wait(net::use_awaitable);
+  SteadyTimer timer{co_await net::this_coro::executor, delay};
+  co_await timer.async_wait(kUseTask);
   if (fails) throw std::runtime_error("failed:" + key);
   co_return "value:" + key;
 }
@@ -445,9 +444,9 @@ Task<void> StressCaller(Flights& flights, std::shared_ptr<StressCounters> counte
   Flights::Work work = [counters, key, work_delay, work_fails] {
     return StressWork(counters, key, work_delay, work_fails);
   };
-  net::steady_timer give_up{co_await net::this_coro::executor, patience};
-  auto winner = co_await (RunReportingFailure(flights, key, std::move(work)) ||
-                          give_up.async_wait(net::use_awaitable));
+  SteadyTimer give_up{co_await net::this_coro::executor, patience};
+  auto winner =
+      co_await (RunReportingFailure(flights, key, std::move(work)) || give_up.async_wait(kUseTask));
   if (winner.index() == 1) {
     ++counters->gave_up;
   } else if (std::get<0>(winner) == "value:" + key) {

@@ -324,8 +324,8 @@ TEST_F(UpstreamGateTest, CallerLosingARaceLeavesTheQueue) {
 
   // The handler's pattern: the acquisition races the client leaving, which wins here.
   auto race = [](UpstreamGate& gate) -> Task<std::size_t> {
-    net::steady_timer client_gone{co_await net::this_coro::executor, milliseconds(0)};
-    auto winner = co_await (gate.Acquire() || client_gone.async_wait(net::use_awaitable));
+    SteadyTimer client_gone{co_await net::this_coro::executor, milliseconds(0)};
+    auto winner = co_await (gate.Acquire() || client_gone.async_wait(kUseTask));
     co_return winner.index();
   };
   auto future = net::co_spawn(context_, race(gate), net::use_future);
@@ -402,7 +402,7 @@ Task<void> UseSlot(UpstreamGate& gate, std::shared_ptr<Concurrency> seen, micros
   // Declared after `permit`, so the count drops before the slot is released, even when a
   // cancellation ends this coroutine early.
   const Holding holding{*seen};
-  net::steady_timer timer{co_await net::this_coro::executor, hold};
+  SteadyTimer timer{co_await net::this_coro::executor, hold};
   co_await timer.async_wait(kAsTuple);
 }
 
@@ -440,8 +440,8 @@ TEST(UpstreamGatePoolTest, NeverMoreThanMaxInFlightAcrossThreads) {
 // refuse others. Run under -DCMS_SANITIZE=ON to catch races and lifetime errors.
 Task<void> ImpatientCaller(UpstreamGate& gate, std::shared_ptr<Concurrency> seen, microseconds hold,
                            microseconds patience) {
-  net::steady_timer give_up{co_await net::this_coro::executor, patience};
-  co_await (UseSlot(gate, seen, hold) || give_up.async_wait(net::use_awaitable));
+  SteadyTimer give_up{co_await net::this_coro::executor, patience};
+  co_await (UseSlot(gate, seen, hold) || give_up.async_wait(kUseTask));
 }
 
 TEST(UpstreamGatePoolTest, RandomCancellationsNeverLeakOrOverfillSlots) {

@@ -53,21 +53,20 @@ T RunClient(Task<T> task) {
   return result.get();
 }
 
-Task<beast::tcp_stream> Connect(std::uint16_t port) {
-  beast::tcp_stream stream{co_await net::this_coro::executor};
+Task<TcpStream> Connect(std::uint16_t port) {
+  TcpStream stream{co_await net::this_coro::executor};
   stream.expires_after(kClientDeadline);
-  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
-                                net::use_awaitable);
+  co_await stream.async_connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port), kUseTask);
   co_return stream;
 }
 
 // One request on a fresh connection. A connection closed without an answer comes back as
 // status 0 with the read error's message in the body.
 Task<Response> RoundTrip(std::uint16_t port, Request request) {
-  beast::tcp_stream stream = co_await Connect(port);
+  TcpStream stream = co_await Connect(port);
   request.prepare_payload();
   stream.expires_after(kClientDeadline);
-  co_await bhttp::async_write(stream, request, net::use_awaitable);
+  co_await bhttp::async_write(stream, request, kUseTask);
   beast::flat_buffer buffer;
   Response response;
   auto [ec, n] = co_await bhttp::async_read(stream, buffer, response, kAsTuple);
@@ -82,15 +81,15 @@ Task<Response> RoundTrip(std::uint16_t port, Request request) {
 
 // Sends `request`, reads until `until` appears in the body, then closes the connection.
 Task<std::string> ReadThenLeave(std::uint16_t port, Request request, std::string until) {
-  beast::tcp_stream stream = co_await Connect(port);
+  TcpStream stream = co_await Connect(port);
   request.prepare_payload();
   stream.expires_after(kClientDeadline);
-  co_await bhttp::async_write(stream, request, net::use_awaitable);
+  co_await bhttp::async_write(stream, request, kUseTask);
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  co_await bhttp::async_read_header(stream, buffer, parser, net::use_awaitable);
+  co_await bhttp::async_read_header(stream, buffer, parser, kUseTask);
   while (parser.get().body().find(until) == std::string::npos && !parser.is_done()) {
-    co_await bhttp::async_read_some(stream, buffer, parser, net::use_awaitable);
+    co_await bhttp::async_read_some(stream, buffer, parser, kUseTask);
   }
   stream.socket().close();
   co_return parser.get().body();
@@ -500,13 +499,13 @@ TEST_F(SimulatorEndToEndTest, HangingRequestEndsWhenTheClientLeaves) {
   StartSimulator();
   std::thread client{[port = Port()] {
     RunClient([](std::uint16_t p) -> Task<void> {
-      beast::tcp_stream stream = co_await Connect(p);
+      TcpStream stream = co_await Connect(p);
       Request request = MessagesRequest(Body("[[simulate:hang]]"));
       request.prepare_payload();
-      co_await bhttp::async_write(stream, request, net::use_awaitable);
+      co_await bhttp::async_write(stream, request, kUseTask);
       // Stay until the simulator has the request in progress, then leave.
-      net::steady_timer pause{co_await net::this_coro::executor, 300ms};
-      co_await pause.async_wait(net::use_awaitable);
+      SteadyTimer pause{co_await net::this_coro::executor, 300ms};
+      co_await pause.async_wait(kUseTask);
       stream.socket().close();
     }(port));
   }};

@@ -141,7 +141,7 @@ class LoopbackServer {
     }
   }
 
-  Task<void> Serve(tcp::socket socket) {
+  Task<void> Serve(TcpSocket socket) {
     std::string buffer;
     for (;;) {
       auto [ec, head_bytes] =
@@ -163,7 +163,7 @@ class LoopbackServer {
   }
 
   // Plays the next script; false when the connection is over.
-  Task<bool> Answer(tcp::socket& socket, RecordedRequest request) {
+  Task<bool> Answer(TcpSocket& socket, RecordedRequest request) {
     Script script;
     {
       const std::lock_guard lock(mutex_);
@@ -183,13 +183,13 @@ class LoopbackServer {
           break;
         }
         case Step::Kind::kPause: {
-          net::steady_timer timer(context_, step.pause);
+          SteadyTimer timer(context_, step.pause);
           co_await timer.async_wait(kAsTuple);
           break;
         }
         case Step::Kind::kClose: {
           error_code ignored;
-          socket.shutdown(tcp::socket::shutdown_both, ignored);
+          socket.shutdown(TcpSocket::shutdown_both, ignored);
           socket.close(ignored);
           co_return false;
         }
@@ -237,7 +237,7 @@ class LoopbackServer {
   }
 
   net::io_context context_;
-  tcp::acceptor acceptor_;
+  TcpAcceptor acceptor_;
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::atomic<int> accepted_{0};
@@ -321,11 +321,11 @@ Task<StreamOutcome> StreamOnce(Provider& client, CallOptions options) {
 }
 
 // Completes once `gate` is cancelled (by the server's hang hook, posted to this worker).
-Task<void> WaitForGate(net::steady_timer& gate) { co_await gate.async_wait(kAsTuple); }
+Task<void> WaitForGate(SteadyTimer& gate) { co_await gate.async_wait(kAsTuple); }
 
 // Races Complete() with the gate through `||`: true when the gate won (the call was
 // cancelled by the operator).
-Task<bool> CompleteRacedWithGate(Provider& client, net::steady_timer& gate) {
+Task<bool> CompleteRacedWithGate(Provider& client, SteadyTimer& gate) {
   const core::CompletionRequest request = TestRequest();
   auto winner =
       co_await (client.Complete(request, Within(std::chrono::seconds(30))) || WaitForGate(gate));
@@ -340,10 +340,11 @@ Task<UpstreamResult<core::Completion>> CompleteWithSignal(Provider& client,
   const auto executor = co_await net::this_coro::executor;
   co_return co_await net::co_spawn(executor,
                                    client.Complete(request, Within(std::chrono::seconds(30))),
-                                   net::bind_cancellation_slot(signal.slot(), net::use_awaitable));
+                                   net::bind_cancellation_slot(signal.slot(), kUseTask));
 }
 
-using Gate = net::experimental::channel<void(error_code)>;
+using Gate = net::experimental::basic_channel<Executor, net::experimental::channel_traits<>,
+                                              void(error_code)>;
 
 // Emits terminal cancellation once `gate` has a message (buffered, so none is lost).
 Task<void> EmitOnGate(Gate& gate, net::cancellation_signal& signal) {
@@ -360,7 +361,7 @@ Task<UpstreamResult<StreamEvent>> NextCancelledOnGate(Provider& client, Gate& ga
   const auto executor = co_await net::this_coro::executor;
   net::co_spawn(executor, EmitOnGate(gate, signal), net::detached);
   co_return co_await net::co_spawn(executor, (*stream)->Next(),
-                                   net::bind_cancellation_slot(signal.slot(), net::use_awaitable));
+                                   net::bind_cancellation_slot(signal.slot(), kUseTask));
 }
 
 // ---- Fixture ---------------------------------------------------------------------------
@@ -556,7 +557,7 @@ TEST_F(AnthropicClientTest, ConnectionRefusedIsUnavailable) {
   std::uint16_t closed_port = 0;
   {
     net::io_context context;
-    tcp::acceptor probe(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    TcpAcceptor probe(context, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
     closed_port = probe.local_endpoint().port();
   }  // Closed: nothing listens there now.
   options_.base_url = "http://127.0.0.1:" + std::to_string(closed_port);
@@ -581,8 +582,7 @@ TEST_F(AnthropicClientTest, PassedDeadlineIsATimeoutWithoutConnecting) {
 }
 
 TEST_F(AnthropicClientTest, RacingWithOtherWorkClosesTheConnection) {
-  auto gate = std::make_unique<net::steady_timer>(workers_.Context(0),
-                                                  net::steady_timer::time_point::max());
+  auto gate = std::make_unique<SteadyTimer>(workers_.Context(0), SteadyTimer::time_point::max());
   server_.OnHang([this, timer = gate.get()] { PostToWorker([timer] { timer->cancel(); }); });
   server_.Enqueue({Hang()});
   EXPECT_TRUE(Run(CompleteRacedWithGate(Client(), *gate)));
@@ -844,11 +844,11 @@ class TlsServer {
 
  private:
   void Serve() {
-    tcp::socket socket(context_);
+    TcpSocket socket(context_);
     error_code ec;
     acceptor_.accept(socket, ec);
     if (ec) return;
-    net::ssl::stream<tcp::socket&> stream(socket, tls_);
+    net::ssl::stream<TcpSocket&> stream(socket, tls_);
     stream.handshake(net::ssl::stream_base::server, ec);
     if (ec) return;
     handshake_ok_ = true;
@@ -869,7 +869,7 @@ class TlsServer {
 
   net::io_context context_;
   net::ssl::context tls_;
-  tcp::acceptor acceptor_;
+  TcpAcceptor acceptor_;
   std::atomic<bool> handshake_ok_{false};
   std::thread thread_;
 };

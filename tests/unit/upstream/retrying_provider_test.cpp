@@ -105,7 +105,7 @@ class ScriptedProvider final : public Provider {
     failures_.pop_front();
     if (hang_first_) {
       hang_first_ = false;
-      net::steady_timer timer(co_await net::this_coro::executor, 1h);
+      SteadyTimer timer(co_await net::this_coro::executor, 1h);
       co_await timer.async_wait(kAsTuple);  // Ends early only when cancelled.
     }
     co_return failure;
