@@ -6,10 +6,14 @@ namespace cms::core {
 
 void AppendHex(std::string& out, std::span<const unsigned char> bytes) {
   constexpr std::string_view kDigits = "0123456789abcdef";
-  out.reserve(out.size() + 2 * bytes.size());
+  // Sized once and written through a pointer: push_back per digit re-checked the capacity
+  // and length twice per byte (a request id and two digests per request).
+  const std::size_t start = out.size();
+  out.resize(start + 2 * bytes.size());
+  char* digit = out.data() + start;
   for (const unsigned char byte : bytes) {
-    out.push_back(kDigits[byte >> 4U]);
-    out.push_back(kDigits[byte & 0x0FU]);
+    *digit++ = kDigits[byte >> 4U];
+    *digit++ = kDigits[byte & 0x0FU];
   }
 }
 

@@ -1,6 +1,8 @@
 #include "core/hex.hpp"
 
 #include <array>
+#include <cstdio>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -18,6 +20,18 @@ TEST(HexTest, AppendsAfterExistingText) {
   AppendHex(out, bytes);
   EXPECT_EQ(out, "id-dead");
   EXPECT_EQ(ToHex({}), "");
+}
+
+TEST(HexTest, EveryByteValueMatchesPrintf) {
+  std::array<unsigned char, 256> bytes{};
+  std::string expected;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<unsigned char>(i);
+    std::array<char, 3> digits{};
+    std::snprintf(digits.data(), digits.size(), "%02x", static_cast<unsigned>(i));
+    expected.append(digits.data(), 2);
+  }
+  EXPECT_EQ(ToHex(bytes), expected);
 }
 
 }  // namespace
