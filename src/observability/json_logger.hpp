@@ -48,11 +48,11 @@ struct JsonLoggerOptions {
   // Lines below this level are not written (Enabled() is false for them).
   LogLevel level = LogLevel::kInfo;
   // Where lines go, "\n"-terminated. nullptr: standard output.
-  spdlog::sink_ptr sink;
+  spdlog::sink_ptr sink{};
   // Lines that may wait for the background thread; beyond that the oldest are dropped.
   std::size_t queue_capacity = 16384;
   // Source of the "timestamp" of each line. Empty: std::chrono::system_clock::now.
-  std::function<std::chrono::system_clock::time_point()> clock;
+  std::function<std::chrono::system_clock::time_point()> clock{};
 };
 
 class JsonLogger final : public Logger {
