@@ -14,6 +14,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/json_escape.hpp"
+#include "upstream/message_response_parser.hpp"
 
 namespace cms::upstream {
 namespace {
@@ -21,7 +22,7 @@ namespace {
 namespace json = boost::json;
 
 constexpr std::size_t kLogSnippetBytes = 256;
-// Holds the DOM of any stream event (~100-600 bytes of JSON) and of a Message body up to
+// Holds the DOM of any stream event (~100-600 bytes of JSON) and of an error body up to
 // ~3.3 KB (measured: its strings plus ~600 bytes); a larger DOM continues on the heap.
 constexpr std::size_t kScratchJsonBytes = 4096;
 
@@ -111,7 +112,8 @@ bool ReadOptionalCounter(const json::object& object, std::string_view key, std::
 }
 
 // Overwrites the counters present in `usage_value` (an object, null or absent), keeping the
-// others: the rule for both a whole Message and a stream's cumulative message_delta.
+// others: the rule for both message_start and a stream's cumulative message_delta
+// (message_response_parser.cpp reads a whole Message's usage by the same rule).
 bool MergeUsage(const json::value* usage_value, core::Usage& usage) {
   if (usage_value == nullptr || usage_value->is_null()) return true;
   const json::object* object = usage_value->if_object();
@@ -280,27 +282,22 @@ std::string BuildMessagesBody(const core::CompletionRequest& request, bool strea
 
 UpstreamResult<core::Completion> ParseMessageResponse(std::string_view body) {
   constexpr int kStatus = 200;
-  const ScratchJson document(body);
-  const json::object* root = document.object();
-  if (root == nullptr) return Malformed(kStatus, "response body is not a JSON object");
-  const json::value* content = root->if_contains("content");
-  if (content == nullptr || !content->is_array()) {
-    return Malformed(kStatus, "response has no content array");
-  }
-  core::Completion completion;
-  for (const json::value& block : content->get_array()) {
-    if (!AppendTextBlock(block, completion.content)) {
+  boost::system::result<core::Completion, detail::MessageResponseDefect> read =
+      detail::ReadMessageResponse(body);
+  if (read.has_value()) return std::move(*read);
+  switch (read.error()) {
+    case detail::MessageResponseDefect::kNotAnObject:
+      return Malformed(kStatus, "response body is not a JSON object");
+    case detail::MessageResponseDefect::kNoContentArray:
+      return Malformed(kStatus, "response has no content array");
+    case detail::MessageResponseDefect::kMalformedContentBlock:
       return Malformed(kStatus, "response has a malformed content block");
-    }
+    case detail::MessageResponseDefect::kMalformedModelOrStopReason:
+      return Malformed(kStatus, "response model or stop_reason is not a string");
+    case detail::MessageResponseDefect::kMalformedUsage:
+      return Malformed(kStatus, "response usage is malformed");
   }
-  if (!ReadOptionalString(*root, "model", completion.model) ||
-      !ReadOptionalString(*root, "stop_reason", completion.stop_reason)) {
-    return Malformed(kStatus, "response model or stop_reason is not a string");
-  }
-  if (!MergeUsage(root->if_contains("usage"), completion.usage)) {
-    return Malformed(kStatus, "response usage is malformed");
-  }
-  return completion;
+  throw std::logic_error("unknown MessageResponseDefect");
 }
 
 UpstreamError ParseErrorResponse(int status, std::string_view body,

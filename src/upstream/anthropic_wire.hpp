@@ -36,6 +36,8 @@ namespace cms::upstream {
 // or absent) and usage (each counter optional, zero when absent or null).
 // Errors: kUnavailable when the body is not JSON, not an object, has no `content` array, or
 // a field has the wrong type.
+// Read in one pass without a DOM (message_response_parser.hpp), with a DOM's results: at
+// most 32 levels of nesting, and the last occurrence of a repeated key wins.
 [[nodiscard]] UpstreamResult<core::Completion> ParseMessageResponse(std::string_view body);
 
 // The error for a non-200 answer: kind from KindForStatus(status), `error_type` from
