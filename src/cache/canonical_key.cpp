@@ -3,6 +3,7 @@
 #include <array>
 #include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string_view>
@@ -39,10 +40,18 @@ class Sha256Writer {
     }
   }
 
+  // Small pieces (the integers, short strings) are gathered and hashed together: each
+  // EVP_DigestUpdate goes through OpenSSL's provider dispatch, and a request's key is
+  // dozens of pieces. Long strings are hashed where they are.
   void Bytes(const void* data, std::size_t size) {
-    if (size != 0 && EVP_DigestUpdate(context_.get(), data, size) != 1) {
-      throw std::runtime_error("cache key: SHA-256 update failed");
+    if (size >= kDirectBytes) {
+      Flush();  // What came before is hashed first.
+      Update(data, size);
+      return;
     }
+    if (size > pending_.size() - pending_size_) Flush();
+    std::memcpy(pending_.data() + pending_size_, data, size);
+    pending_size_ += size;
   }
 
   void U8(std::uint8_t value) { Bytes(&value, 1); }
@@ -62,6 +71,7 @@ class Sha256Writer {
   }
 
   [[nodiscard]] CacheKey FinishHex() {
+    Flush();
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int length = 0;
     if (EVP_DigestFinal_ex(context_.get(), digest.data(), &length) != 1 || length != kSha256Bytes) {
@@ -71,7 +81,21 @@ class Sha256Writer {
   }
 
  private:
+  static constexpr std::size_t kDirectBytes = 256;
+
+  void Update(const void* data, std::size_t size) {
+    if (size != 0 && EVP_DigestUpdate(context_.get(), data, size) != 1) {
+      throw std::runtime_error("cache key: SHA-256 update failed");
+    }
+  }
+  void Flush() {
+    Update(pending_.data(), pending_size_);
+    pending_size_ = 0;
+  }
+
   std::unique_ptr<EVP_MD_CTX, MdContextDeleter> context_;
+  std::array<unsigned char, 1024> pending_{};  // Not yet hashed, in order.
+  std::size_t pending_size_ = 0;
 };
 
 // Equal doubles must hash equally: their bit patterns agree except for the two zeros.

@@ -1,13 +1,18 @@
 #include "cache/canonical_key.hpp"
 
+#include <array>
+#include <bit>
+#include <cstdint>
 #include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include "core/completion.hpp"
+#include "core/hex.hpp"
 
 namespace cms::cache {
 namespace {
@@ -60,6 +65,61 @@ TEST(CanonicalKeyTest, MatchesKnownVectors) {
             "ee50d34e646db1a6caf93c2ef88bae2d3ed4854aaaec800736d295c2dee2d072");
   EXPECT_EQ(CanonicalKey(WithUserMessages({"x"})),
             "beacf0008496ebce6402fee0b000c3f9292087cbf8f8d620e67b2990b36e8754");
+}
+
+// Serialization v1 written out in one string and hashed in one call, straight from the
+// format's description: the writer's gathering of small pieces must not change a digest,
+// whichever piece crosses its buffer or goes around it.
+std::string ReferenceKey(const CompletionRequest& request) {
+  std::string bytes;
+  const auto u8 = [&](unsigned value) { bytes.push_back(static_cast<char>(value)); };
+  const auto u64 = [&](std::uint64_t value) {
+    for (int shift = 56; shift >= 0; shift -= 8)
+      u8(static_cast<unsigned>((value >> shift) & 0xffU));
+  };
+  const auto str = [&](std::string_view text) {
+    u64(text.size());
+    bytes.append(text);
+  };
+  str("cms.cache_key.v1");
+  str(request.model);
+  u64(static_cast<std::uint64_t>(request.max_tokens));
+  if (request.temperature) {
+    u8(1);
+    u64(std::bit_cast<std::uint64_t>(*request.temperature == 0.0 ? 0.0 : *request.temperature));
+  } else {
+    u8(0);
+  }
+  u8(request.cache_system ? 1 : 0);
+  if (request.system) {
+    u8(1);
+    str(*request.system);
+  } else {
+    u8(0);
+  }
+  u64(request.messages.size());
+  for (const Message& message : request.messages) {
+    u8(message.role == Role::kUser ? 0 : 1);
+    str(message.content);
+  }
+  std::array<unsigned char, 32> digest{};
+  unsigned int length = 0;
+  EXPECT_EQ(EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr),
+            1);
+  return core::ToHex(digest);
+}
+
+TEST(CanonicalKeyTest, LongAndShortPiecesHashAsOneSerialization) {
+  EXPECT_EQ(CanonicalKey(BaseRequest()), ReferenceKey(BaseRequest()));
+  for (const std::size_t length :
+       {0U, 1U, 255U, 256U, 257U, 900U, 1000U, 1023U, 1024U, 1025U, 3000U, 70000U}) {
+    std::vector<std::string> contents;
+    for (std::size_t i = 0; i < 7; ++i) contents.push_back(std::string(length + i, 'a' + i));
+    CompletionRequest request = WithUserMessages(contents);
+    request.system = std::string(length, 's');
+    request.messages[1].role = Role::kAssistant;
+    EXPECT_EQ(CanonicalKey(request), ReferenceKey(request)) << "length " << length;
+  }
 }
 
 struct FieldChange {
