@@ -8,6 +8,17 @@
 #include "app/serve_command.hpp"
 #include "app/simulate_command.hpp"
 
+#if defined(CMS_JEMALLOC)
+// Read by jemalloc at startup (MALLOC_CONF in the environment still overrides it). Its
+// background thread returns pages freed after a burst to the system within seconds, even
+// when no request follows: measured, 5,000 streams ending left 137 MB resident for good
+// without it, 36 MB ten seconds later with it.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface.
+extern "C" {
+const char* malloc_conf = "background_thread:true";
+}
+#endif
+
 int main(int argc, char** argv) {
   CLI::App cli{"Claude Microservice: Claude behind a stable, typed, authenticated API"};
   cli.set_version_flag("--version", CMS_VERSION);
