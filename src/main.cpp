@@ -13,8 +13,8 @@
 // background thread returns pages freed after a burst to the system within seconds, even
 // when no request follows: measured, 5,000 streams ending left 137 MB resident for good
 // without it, 36 MB ten seconds later with it.
-// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface.
 extern "C" {
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface.
 const char* malloc_conf = "background_thread:true";
 }
 #endif
@@ -36,14 +36,15 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   simulate->add_option("--api-key", simulate_options.api_key,
                        "Accept only this x-api-key (default: any non-empty key)");
-  simulate->add_option("--first-byte-delay-ms", simulate_options.first_byte_delay_ms,
-                       "Latency before the first byte of every answer")
+  simulate
+      ->add_option("--first-byte-delay-ms", simulate_options.first_byte_delay_ms,
+                   "Latency before the first byte of every answer")
       ->capture_default_str();
-  simulate->add_option("--chunk-delay-ms", simulate_options.chunk_delay_ms,
-                       "Latency between streamed text deltas")
+  simulate
+      ->add_option("--chunk-delay-ms", simulate_options.chunk_delay_ms,
+                   "Latency between streamed text deltas")
       ->capture_default_str();
-  simulate->add_option("--workers", simulate_options.workers, "I/O threads")
-      ->capture_default_str();
+  simulate->add_option("--workers", simulate_options.workers, "I/O threads")->capture_default_str();
 
   CLI11_PARSE(cli, argc, argv);
 

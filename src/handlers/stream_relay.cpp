@@ -40,7 +40,7 @@ using RelayChannel =
 
 // Writes in one syscall what a burst of upstream events produced, but never holds back an
 // event waiting for more.
-constexpr std::size_t kMaxBatchBytes = 16 * 1024;
+constexpr std::size_t kMaxBatchBytes = std::size_t{16} * 1024;
 
 Task<void> WaitForever() {
   SteadyTimer forever{co_await net::this_coro::executor, Clock::time_point::max()};
@@ -54,7 +54,7 @@ Task<RelayItem> PullBurst(upstream::CompletionStream& stream, std::size_t max_ev
   for (std::size_t events = 0; events < max_events && item.frames.size() < kMaxBatchBytes;) {
     auto next = co_await stream.Next();
     if (!next) {
-      item.error = std::make_unique<upstream::UpstreamError>(std::move(next.error()));
+      item.error = std::make_unique<upstream::UpstreamError>(next.error());
       break;
     }
     if (next->kind == upstream::StreamEvent::Kind::kEnd) {

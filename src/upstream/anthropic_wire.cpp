@@ -62,9 +62,12 @@ class ScratchJson {
   explicit ScratchJson(std::string_view text) : root_(Parse(text, &resource_)) {}
   ScratchJson(const ScratchJson&) = delete;
   ScratchJson& operator=(const ScratchJson&) = delete;
+  ScratchJson(ScratchJson&&) = delete;
+  ScratchJson& operator=(ScratchJson&&) = delete;
+  ~ScratchJson() = default;
 
   // The root object, or nullptr when the text is not JSON or its root is not an object.
-  [[nodiscard]] const json::object* object() const { return root_.if_object(); }
+  [[nodiscard]] const json::object* Object() const { return root_.if_object(); }
 
  private:
   static json::value Parse(std::string_view text, json::monotonic_resource* resource) {
@@ -304,7 +307,7 @@ UpstreamError ParseErrorResponse(int status, std::string_view body,
                                  std::optional<std::string> retry_after) {
   UpstreamError error{KindForStatus(status), status, {}, std::move(retry_after), {}};
   const ScratchJson document(body);
-  const json::object* root = document.object();
+  const json::object* root = document.Object();
   const json::object* envelope = nullptr;
   if (root != nullptr) {
     if (const json::value* inner = root->if_contains("error")) envelope = inner->if_object();
@@ -356,7 +359,7 @@ UpstreamResult<std::string> StreamAccumulator::Apply(const SseEvent& event) {
   }
 
   const ScratchJson document(event.data);
-  const json::object* data = document.object();
+  const json::object* data = document.Object();
   if (name == "error") {
     UpstreamError error = Malformed(kStatus, "stream error event");
     if (data != nullptr) {
