@@ -21,7 +21,9 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/compose.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -115,6 +117,17 @@ class Exchange {
   }
   [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
 
+  // WaitUntilClientGone() as a plain asynchronous operation, for a handler that races it in
+  // a parallel group with a coroutine of its own: no coroutine frame and no co_spawn for
+  // the watcher. Completes (signature void(error_code), always success) when the caller is
+  // gone or the drain ended the wait; when cancelled (terminal cancellation, as a parallel
+  // group emits), completes at once.
+  template <class Token>
+  auto AsyncWaitClientGone(Token&& token) {
+    return net::async_compose<Token, void(boost::system::error_code)>(ClientGoneWatch{this}, token,
+                                                                      CallerSocket());
+  }
+
   // True once the server's shutdown grace period is over: the handler must end now, telling
   // its caller why if it still can.
   [[nodiscard]] bool ServerTerminating() const;
@@ -136,6 +149,47 @@ class Exchange {
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
 
   TcpSocket& CallerSocket();
+
+  // The state machine of AsyncWaitClientGone(): wait for readability, ask what it meant,
+  // and after the caller sent more bytes (it is still there, its socket stays readable)
+  // wait only for a socket error, so that a reset is still seen and nothing spins.
+  struct ClientGoneWatch {
+    Exchange* exchange;
+    enum class State { kStart, kReadable, kDormant, kDone } state = State::kStart;
+
+    template <class Self>
+    void operator()(Self& self, boost::system::error_code ec = {}) {
+      TcpSocket& socket = exchange->CallerSocket();
+      switch (state) {
+        case State::kStart:
+          if (exchange->ServerTerminating()) {
+            state = State::kDone;  // Complete through the executor, never inside initiation.
+            net::post(socket.get_executor(), std::move(self));
+            return;
+          }
+          state = State::kReadable;
+          socket.async_wait(TcpSocket::wait_read, std::move(self));
+          return;
+        case State::kReadable:
+          switch (exchange->ClientActivityAfterWait(ec)) {
+            case ClientActivity::kGone:
+              break;
+            case ClientActivity::kNone:
+              socket.async_wait(TcpSocket::wait_read, std::move(self));
+              return;
+            case ClientActivity::kSentBytes:
+              state = State::kDormant;
+              socket.async_wait(TcpSocket::wait_error, std::move(self));
+              return;
+          }
+          break;
+        case State::kDormant:
+        case State::kDone:
+          break;
+      }
+      self.complete(boost::system::error_code{});
+    }
+  };
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;
