@@ -158,22 +158,10 @@ class Forwarder {
   // of a stream's CPU). False when the caller is gone.
   Task<bool> WaitForWork(SteadyTimer& heartbeat_timer) {
     if (exchange_.ServerTerminating()) co_return false;
-    if (!watching_caller_) {
-      auto [order, receive_error, item, timer_error] =
-          co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
-                                                          heartbeat_timer.async_wait(net::deferred))
-              .async_wait(net::experimental::wait_for_one(), kUseTask);
-      if (order[0] == 0) {
-        AbsorbReceived(receive_error, std::move(item));
-      } else {
-        batch_ = api::HeartbeatComment();
-      }
-      co_return true;
-    }
-    auto [order, receive_error, item, timer_error, wait_error] =
-        co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
-                                                        heartbeat_timer.async_wait(net::deferred),
-                                                        exchange_.WaitReadable())
+    auto [order, receive_error, item, timer_error, watch_error] =
+        co_await net::experimental::make_parallel_group(
+            channel_.async_receive(net::deferred), heartbeat_timer.async_wait(net::deferred),
+            exchange_.AsyncWaitClientGone(net::deferred))
             .async_wait(net::experimental::wait_for_one(), kUseTask);
     switch (order[0]) {
       case 0:
@@ -183,17 +171,8 @@ class Forwarder {
         batch_ = api::HeartbeatComment();
         co_return true;
       default:
-        switch (exchange_.ClientActivityAfterWait(wait_error)) {
-          case http::Exchange::ClientActivity::kGone:
-            co_return false;
-          case http::Exchange::ClientActivity::kSentBytes:
-            watching_caller_ = false;  // Its socket stays readable: watching would spin.
-            co_return true;
-          case http::Exchange::ClientActivity::kNone:
-            co_return true;
-        }
+        co_return false;  // The caller is gone, or the drain ended the stream.
     }
-    co_return true;
   }
 
   void AbsorbReceived(const boost::system::error_code& error, RelayItem item) {
@@ -235,7 +214,6 @@ class Forwarder {
   RelayReport report_;
   std::string batch_;
   bool finished_ = false;
-  bool watching_caller_ = true;
   bool caller_left_ = false;
 };
 

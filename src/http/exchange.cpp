@@ -187,25 +187,9 @@ void Exchange::AbortEventStream() {
 bool Exchange::ServerTerminating() const { return connection_.terminating; }
 
 Task<void> Exchange::WaitUntilClientGone() {
-  auto& socket = connection_.stream.socket();
-  for (;;) {
-    // The drain ends this wait past its grace by cancelling the socket's operations (see
-    // Server::Drain): one pending wait per open stream, nothing more resident.
-    if (connection_.terminating) co_return;
-    auto [ec] = co_await socket.async_wait(TcpSocket::wait_read, kAsTuple);
-    switch (ClientActivityAfterWait(ec)) {
-      case ClientActivity::kGone:
-        co_return;
-      case ClientActivity::kNone:
-        continue;
-      case ClientActivity::kSentBytes: {
-        // Still there; wait for our caller to cancel us.
-        SteadyTimer forever{socket.get_executor(), Clock::time_point::max()};
-        co_await forever.async_wait(kAsTuple);
-        co_return;
-      }
-    }
-  }
+  // The drain ends this wait past its grace by cancelling the socket's operations (see
+  // Server::Drain): one pending wait per open stream, nothing more resident.
+  co_await AsyncWaitClientGone(kAsTuple);
 }
 
 TcpSocket& Exchange::CallerSocket() { return connection_.stream.socket(); }

@@ -102,26 +102,12 @@ class Exchange {
   // that work.
   Task<void> WaitUntilClientGone();
 
-  // The parts of WaitUntilClientGone() for a handler that races the caller's departure in
-  // its own parallel group of plain operations (the stream relay also waits for upstream
-  // data and a heartbeat): no coroutine frame per open stream. WaitReadable() is a deferred
-  // wait for the caller's socket to become readable; ClientActivityAfterWait() says what it
-  // meant once it completed with `ec`:
-  //   kGone:      EOF, reset, a broken connection, or the drain ended the wait.
-  //   kNone:      a spurious wakeup; wait again.
-  //   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
-  //               its socket stays readable, so stop watching it.
-  enum class ClientActivity { kGone, kNone, kSentBytes };
-  [[nodiscard]] auto WaitReadable() {
-    return CallerSocket().async_wait(TcpSocket::wait_read, net::deferred);
-  }
-  [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
-
   // WaitUntilClientGone() as a plain asynchronous operation, for a handler that races it in
-  // a parallel group with a coroutine of its own: no coroutine frame and no co_spawn for
-  // the watcher. Completes (signature void(error_code), always success) when the caller is
-  // gone or the drain ended the wait; when cancelled (terminal cancellation, as a parallel
-  // group emits), completes at once.
+  // a parallel group (the completions handler with its flight, the stream relay with its
+  // channel and heartbeat): no coroutine frame and no co_spawn for the watcher. Completes
+  // (signature void(error_code), always success) when the caller is gone or the drain ended
+  // the wait; when cancelled (terminal cancellation, as a parallel group emits), completes
+  // at once.
   template <class Token>
   auto AsyncWaitClientGone(Token&& token) {
     return net::async_compose<Token, void(boost::system::error_code)>(ClientGoneWatch{this}, token,
@@ -149,6 +135,14 @@ class Exchange {
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
 
   TcpSocket& CallerSocket();
+
+  // What a completed wait for the caller's socket to become readable (`ec`) meant:
+  //   kGone:      EOF, reset, a broken connection, or the drain ended the wait.
+  //   kNone:      a spurious wakeup; wait again.
+  //   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
+  //               its socket stays readable.
+  enum class ClientActivity { kGone, kNone, kSentBytes };
+  [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
 
   // The state machine of AsyncWaitClientGone(): wait for readability, ask what it meant,
   // and after the caller sent more bytes (it is still there, its socket stays readable)
