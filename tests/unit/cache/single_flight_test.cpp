@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "core/worker_pool.hpp"
+#include "support/eventually.hpp"
 
 namespace cms::cache {
 namespace {
@@ -37,27 +38,9 @@ using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using Flights = SingleFlight<std::string>;
 
-// Bound for "eventually": far above anything these tests need, so it only ends a hang.
-constexpr auto kPatience = std::chrono::seconds(30);
-
-bool Eventually(const std::function<bool()>& condition) {
-  const auto give_up = std::chrono::steady_clock::now() + kPatience;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
-}
-
-template <class T>
-bool IsReady(std::future<T>& future) {
-  return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-}
-
-template <class T>
-bool BecomesReady(std::future<T>& future) {
-  return future.wait_for(kPatience) == std::future_status::ready;
-}
+using testing_support::BecomesReady;
+using testing_support::Eventually;
+using testing_support::IsReady;
 
 // Expects `future` to hold the operation_aborted a cancelled caller gets.
 template <class T>

@@ -27,6 +27,7 @@
 #include <gtest/gtest.h>
 
 #include "core/worker_pool.hpp"
+#include "support/eventually.hpp"
 
 namespace cms::limits {
 namespace {
@@ -38,22 +39,9 @@ using std::chrono::milliseconds;
 using Permit = UpstreamGate::Permit;
 using MaybePermit = std::optional<Permit>;
 
-// Bound for "eventually": far above anything these tests need, so it only ends a hang.
-constexpr auto kPatience = std::chrono::seconds(30);
-
-bool Eventually(const std::function<bool()>& condition) {
-  const auto give_up = std::chrono::steady_clock::now() + kPatience;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return true;
-}
-
-template <class T>
-bool IsReady(std::future<T>& future) {
-  return future.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
-}
+using testing_support::Eventually;
+using testing_support::IsReady;
+using testing_support::kPatience;
 
 template <class T>
 void ExpectAborted(std::future<T>& future) {
