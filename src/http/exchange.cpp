@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/throw_exception.hpp>
 
+#include "core/socket_peek.hpp"
 #include "http/connection_state.hpp"
 
 namespace cms::http {
@@ -198,19 +199,15 @@ Exchange::ClientActivity Exchange::ClientActivityAfterWait(const boost::system::
   // operation_aborted: cancelled by our caller (its other branch finished) or the socket was
   // closed by a drain past its grace; any other error: the connection broke.
   if (ec) return ClientActivity::kGone;
-  auto& socket = CallerSocket();
-  std::array<char, 1> probe{};
-  boost::system::error_code mode_error;
-  boost::system::error_code peek_error;
-  socket.non_blocking(true, mode_error);
-  const std::size_t n =
-      socket.receive(net::buffer(probe), net::socket_base::message_peek, peek_error);
-  socket.non_blocking(false, mode_error);
-  if (peek_error == net::error::would_block || peek_error == net::error::try_again) {
-    return ClientActivity::kNone;
+  switch (core::PeekSocket(CallerSocket())) {
+    case core::SocketPeek::kEmpty:
+      return ClientActivity::kNone;
+    case core::SocketPeek::kHasBytes:
+      return ClientActivity::kSentBytes;
+    case core::SocketPeek::kClosed:
+      break;
   }
-  if (peek_error || n == 0) return ClientActivity::kGone;  // EOF or reset.
-  return ClientActivity::kSentBytes;
+  return ClientActivity::kGone;
 }
 
 }  // namespace cms::http

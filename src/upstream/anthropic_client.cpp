@@ -36,6 +36,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/ssl.h>
 
+#include "core/socket_peek.hpp"
 #include "upstream/anthropic_wire.hpp"
 #include "upstream/cancelled_as_result.hpp"
 #include "upstream/sse_body.hpp"
@@ -67,6 +68,7 @@ constexpr std::chrono::milliseconds kDrainTimeout{2000};
 struct Request {
   std::string head;
   std::string body;
+  bool stream = false;
 };
 using HeadParser = http::response_parser<http::empty_body>;
 using StreamParser = http::response_parser<SseBody>;
@@ -199,25 +201,31 @@ class Connection {
 
   [[nodiscard]] bool HasBufferedBytes() const { return buffer_.size() != 0; }
 
+  // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
+  // (head and JSON body, 1-4 KiB from the real API) then takes two or three reads, each a
+  // system call and a trip through the event loop; a stream's buffer stays small because
+  // it is held for the stream's whole life.
+  void SizeReadBufferFor(bool stream) {
+    if (HasBufferedBytes()) return;
+    if (!stream) {
+      buffer_.reserve(kWholeAnswerReadBytes);
+    } else if (buffer_.capacity() > kStreamReadBytes) {
+      buffer_.shrink_to_fit();
+    }
+  }
+
   // False when the idle connection cannot carry another request: the peer closed it, or
   // sent bytes nobody asked for (a TLS close_notify, garbage). A non-blocking peek, so
   // it never waits.
   bool LooksReusable() {
     if (HasBufferedBytes()) return false;
-    TcpSocket& socket = Tcp().socket();
-    if (!socket.is_open()) return false;
-    error_code ec;
-    socket.non_blocking(true, ec);
-    if (ec) return false;
-    char byte = 0;
-    socket.receive(net::buffer(&byte, 1), TcpSocket::message_peek, ec);
-    const bool idle = ec == net::error::would_block;
-    error_code ignored;
-    socket.non_blocking(false, ignored);
-    return idle;
+    return core::PeekSocket(Tcp().socket()) == core::SocketPeek::kEmpty;
   }
 
  private:
+  static constexpr std::size_t kWholeAnswerReadBytes = 8192;
+  static constexpr std::size_t kStreamReadBytes = 512;
+
   std::optional<TcpStream> plain_;
   std::unique_ptr<beast::ssl_stream<TcpStream>> tls_;
   beast::flat_buffer buffer_;
@@ -412,6 +420,7 @@ Request AnthropicClient::Impl::MakeRequest(std::string body, bool stream) const 
   request.head += std::to_string(body.size());
   request.head += "\r\n\r\n";
   request.body = std::move(body);
+  request.stream = stream;
   return request;
 }
 
@@ -537,6 +546,7 @@ Task<UpstreamResult<AnthropicClient::Impl::Head>> AnthropicClient::Impl::Exchang
     parser->body_limit(options.max_response_bytes);
     error_code ec = write_ec;
     if (!ec) {
+      connection->SizeReadBufferFor(request.stream);
       connection->Tcp().expires_at(call.deadline);
       std::tie(ec, std::ignore) = co_await connection->ReadHeader(*parser);
     }
