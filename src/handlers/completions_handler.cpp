@@ -3,7 +3,6 @@
 #include <memory>
 #include <variant>
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -45,12 +44,12 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
                                       exchange.ArrivedAt() + context_.settings.upstream_timeout] {
     return CallUpstreamOnce(context, request, key, id, deadline);
   };
-  // Raced as one parallel group: the flight's coroutine and a plain watch of the caller's
-  // socket (no coroutine of its own), so a request in flight holds fewer frames.
+  // Raced as one parallel group of two plain operations, the wait for the flight and a
+  // watch of the caller's socket: no coroutine frame of their own.
   auto [order, failure, flight, watch_error] =
       co_await net::experimental::make_parallel_group(
-          net::co_spawn(co_await net::this_coro::executor,
-                        context_.flights.Run(key, std::move(work)), net::deferred),
+          context_.flights.AsyncRun(co_await net::this_coro::executor, key, std::move(work),
+                                    net::deferred),
           exchange.AsyncWaitClientGone(net::deferred))
           .async_wait(net::experimental::wait_for_one(), kUseTask);
   if (order[0] == 1) {

@@ -18,7 +18,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -34,6 +36,7 @@ namespace cms::cache {
 namespace {
 
 using boost::asio::experimental::awaitable_operators::operator||;
+using std::chrono::hours;
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 using Flights = SingleFlight<std::string>;
@@ -318,6 +321,54 @@ TEST_F(SingleFlightOrderTest, CallerLosingARaceLeavesAndCancelsTheWork) {
   EXPECT_EQ(future.get(), 1u);
   EXPECT_EQ(probe_->calls, 1);
   EXPECT_EQ(probe_->cancelled, 1);
+  EXPECT_EQ(flights_.Flights(), 0u);
+}
+
+// How the completions handler races it: AsyncRun and another plain operation in one
+// parallel group, with no coroutine of their own.
+Task<std::size_t> RaceInGroup(Flights& flights, Flights::Work work, milliseconds patience,
+                              std::shared_ptr<Flights::Outcome> outcome) {
+  const Executor executor = co_await net::this_coro::executor;
+  SteadyTimer client_gone{executor, patience};
+  auto [order, failure, flight, gone] =
+      co_await net::experimental::make_parallel_group(
+          flights.AsyncRun(executor, "key", std::move(work), net::deferred),
+          client_gone.async_wait(net::deferred))
+          .async_wait(net::experimental::wait_for_one(), kUseTask);
+  if (order[0] == 0) {
+    if (failure) std::rethrow_exception(failure);
+    *outcome = flight;
+  }
+  co_return order[0];
+}
+
+TEST_F(SingleFlightOrderTest, ParallelGroupLoserLeavesTheFlightAndCancelsTheWork) {
+  auto outcome = std::make_shared<Flights::Outcome>();
+  auto future = net::co_spawn(context_, RaceInGroup(flights_, Gated(), milliseconds(0), outcome),
+                              net::use_future);
+  context_.run();
+  ASSERT_TRUE(IsReady(future));
+  EXPECT_EQ(future.get(), 1u);
+  EXPECT_EQ(outcome->result, nullptr);
+  EXPECT_EQ(probe_->calls, 1);
+  EXPECT_EQ(probe_->cancelled, 1);
+  EXPECT_EQ(flights_.Flights(), 0u);
+}
+
+TEST_F(SingleFlightOrderTest, ParallelGroupWinnerGetsTheResultAndEndsTheOtherOperation) {
+  auto outcome = std::make_shared<Flights::Outcome>();
+  auto future =
+      net::co_spawn(context_, RaceInGroup(flights_, Gated(), hours(1), outcome), net::use_future);
+  context_.poll();
+  ASSERT_EQ(flights_.Callers("key"), 1u);
+  release_->cancel();
+  context_.run();  // Returns only once the hour-long timer was cancelled too.
+  ASSERT_TRUE(IsReady(future));
+  EXPECT_EQ(future.get(), 0u);
+  ASSERT_NE(outcome->result, nullptr);
+  EXPECT_EQ(*outcome->result, "gated answer");
+  EXPECT_FALSE(outcome->joined);
+  EXPECT_EQ(probe_->cancelled, 0);
   EXPECT_EQ(flights_.Flights(), 0u);
 }
 
