@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/throw_exception.hpp>
 
+#include "core/send_now.hpp"
 #include "core/socket_peek.hpp"
 #include "http/connection_state.hpp"
 
@@ -91,7 +92,7 @@ bool Exchange::KeepsAlive() const {
 
 Task<bool> Exchange::WriteAll(std::span<const net::const_buffer> buffers) {
   connection_.stream.expires_after(connection_.options.write_timeout);
-  auto [ec, n] = co_await net::async_write(connection_.stream, buffers, kAsTuple);
+  auto [ec, n] = co_await core::SendAll(connection_.stream, buffers);
   if (ec) {
     connection_.broken = true;
     co_return false;

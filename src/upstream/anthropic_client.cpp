@@ -36,6 +36,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/ssl.h>
 
+#include "core/send_now.hpp"
 #include "core/socket_peek.hpp"
 #include "upstream/anthropic_wire.hpp"
 #include "upstream/cancelled_as_result.hpp"
@@ -69,6 +70,7 @@ struct Request {
   std::string head;
   std::string body;
   bool stream = false;
+  std::array<net::const_buffer, 2> buffers;  // head and body, while a write is in progress
 };
 using HeadParser = http::response_parser<http::empty_body>;
 using StreamParser = http::response_parser<SseBody>;
@@ -180,11 +182,11 @@ class Connection {
 
   TcpStream& Tcp() { return tls_ ? beast::get_lowest_layer(*tls_) : *plain_; }
 
+  // REQUIRES: `request` outlives the awaited call.
   Task<IoResult> Write(Request& request) {
-    const std::array<net::const_buffer, 2> buffers{net::buffer(request.head),
-                                                   net::buffer(request.body)};
-    if (tls_) return net::async_write(*tls_, buffers, kAsTuple);
-    return net::async_write(*plain_, buffers, kAsTuple);
+    request.buffers = {net::buffer(request.head), net::buffer(request.body)};
+    if (tls_) return net::async_write(*tls_, request.buffers, kAsTuple);
+    return core::SendAll(*plain_, request.buffers);
   }
   Task<IoResult> ReadHeader(HeadParser& parser) {
     if (tls_) return http::async_read_header(*tls_, buffer_, parser, kAsTuple);
