@@ -51,8 +51,8 @@ Task<void> WaitForever() {
 // `max_events`, into one item.
 Task<RelayItem> PullBurst(upstream::CompletionStream& stream, std::size_t max_events) {
   RelayItem item;
-  for (std::size_t events = 0; events < max_events && item.frames.size() < kMaxBatchBytes;) {
-    auto next = co_await stream.Next();
+  upstream::UpstreamResult<upstream::StreamEvent> next = co_await stream.Next();
+  for (std::size_t events = 0;;) {
     if (!next) {
       item.error = std::make_unique<upstream::UpstreamError>(next.error());
       break;
@@ -71,7 +71,14 @@ Task<RelayItem> PullBurst(upstream::CompletionStream& stream, std::size_t max_ev
       ++item.chunks;
       ++events;
     }
-    if (!stream.HasReadyEvent()) break;
+    if (events >= max_events || item.frames.size() >= kMaxBatchBytes) break;
+    if (auto ready = stream.TryNextReady()) {
+      next = std::move(*ready);
+    } else if (stream.HasReadyEvent()) {
+      next = co_await stream.Next();
+    } else {
+      break;
+    }
   }
   co_return item;
 }

@@ -211,9 +211,23 @@ class Connection {
     if (HasBufferedBytes()) return;
     if (!stream) {
       buffer_.reserve(kWholeAnswerReadBytes);
-    } else if (buffer_.capacity() > kStreamReadBytes) {
+    } else if (buffer_.capacity() > kMinReadBytes) {
       buffer_.shrink_to_fit();
     }
+  }
+
+  // How many bytes the next read may take (Beast's rule, above).
+  [[nodiscard]] std::size_t ReadOffer() const {
+    return std::max(kMinReadBytes, buffer_.capacity() - buffer_.size());
+  }
+
+  // After a stream read took all it was offered: more is likely waiting (the upstream
+  // sends in bursts), so the next read is offered four times as much, up to
+  // kBurstReadBytes. A slow stream's reads never fill their 512 bytes, so its buffer, held
+  // for the stream's life, stays small.
+  void GrowReadBufferForBurst() {
+    if (buffer_.capacity() >= kBurstReadBytes) return;
+    buffer_.reserve(std::min(kBurstReadBytes, std::max(buffer_.capacity(), kMinReadBytes) * 4));
   }
 
   // False when the idle connection cannot carry another request: the peer closed it, or
@@ -225,8 +239,9 @@ class Connection {
   }
 
  private:
+  static constexpr std::size_t kMinReadBytes = 512;
   static constexpr std::size_t kWholeAnswerReadBytes = 8192;
-  static constexpr std::size_t kStreamReadBytes = 512;
+  static constexpr std::size_t kBurstReadBytes = 16384;
 
   std::optional<TcpStream> plain_;
   std::unique_ptr<beast::ssl_stream<TcpStream>> tls_;
@@ -313,14 +328,23 @@ class AnthropicStream final : public CompletionStream {
   Task<UpstreamResult<StreamEvent>> Next() override {
     return CancelledAsResult(NextImpl(), "upstream call cancelled");
   }
+  // The end counts as ready once the final event was applied: what is left is the body's
+  // last bytes, normally received with it.
   [[nodiscard]] bool HasReadyEvent() const override {
-    return state_ == State::kOpen && parser_->get().body().HasEvent();
+    return state_ == State::kOpen && (accumulator_.Done() || parser_->get().body().HasEvent());
+  }
+  std::optional<UpstreamResult<StreamEvent>> TryNextReady() override {
+    if (state_ != State::kOpen) return std::nullopt;
+    return ApplyReceived();
   }
 
  private:
   enum class State { kOpen, kFinished, kFailed };
 
   Task<UpstreamResult<StreamEvent>> NextImpl();
+  // Applies the events already received until one yields a text delta or breaks the
+  // stream; std::nullopt when they run out or the final event was applied.
+  std::optional<UpstreamResult<StreamEvent>> ApplyReceived();
   Task<UpstreamResult<void>> ReadMore();
   Task<void> FinishBody();
   SseParser& Sse() { return parser_->get().body(); }
@@ -347,19 +371,13 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
     co_return MakeError(UpstreamErrorKind::kInternal, "Next() after the stream ended");
   }
   for (;;) {
-    while (Sse().Next(event_)) {
-      UpstreamResult<std::string> text = accumulator_.Apply(event_);
-      if (!text) co_return Fail(text.error());
-      if (accumulator_.Done()) {
-        co_await FinishBody();
-        state_ = State::kFinished;
-        co_return StreamEvent{StreamEvent::Kind::kEnd,
-                              {},
-                              std::make_unique<core::Completion>(accumulator_.TakeCompletion())};
-      }
-      if (!text->empty()) {
-        co_return StreamEvent{StreamEvent::Kind::kTextDelta, std::move(*text), nullptr};
-      }
+    if (auto event = ApplyReceived()) co_return std::move(*event);
+    if (accumulator_.Done()) {
+      co_await FinishBody();
+      state_ = State::kFinished;
+      co_return StreamEvent{StreamEvent::Kind::kEnd,
+                            {},
+                            std::make_unique<core::Completion>(accumulator_.TakeCompletion())};
     }
     if (Sse().Overflowed()) {
       co_return Fail(
@@ -374,11 +392,25 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
   }
 }
 
+std::optional<UpstreamResult<StreamEvent>> AnthropicStream::ApplyReceived() {
+  while (!accumulator_.Done() && Sse().Next(event_)) {
+    UpstreamResult<std::string> text = accumulator_.Apply(event_);
+    if (!text) return UpstreamResult<StreamEvent>(Fail(text.error()));
+    if (!accumulator_.Done() && !text->empty()) {
+      return UpstreamResult<StreamEvent>(
+          StreamEvent{StreamEvent::Kind::kTextDelta, std::move(*text), nullptr});
+    }
+  }
+  return std::nullopt;
+}
+
 Task<UpstreamResult<void>> AnthropicStream::ReadMore() {
   connection_->Tcp().expires_at(Sooner(deadline_, client_.options.stream_idle_timeout));
   // The bytes read are fed to the SSE parser by SseBody as Beast de-chunks them.
+  const std::size_t offered = connection_->ReadOffer();
   auto [ec, consumed] = co_await connection_->ReadSome(*parser_);
   if (ec) co_return IoError(ec, "stream read");
+  if (consumed >= offered) connection_->GrowReadBufferForBurst();
   co_return boost::system::result<void, UpstreamError>();
 }
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,6 +57,11 @@ class CompletionStream {
   // True when the next Next() completes from what was already received, without waiting
   // for the upstream: lets a relay take a burst of events in one step. False when unknown.
   [[nodiscard]] virtual bool HasReadyEvent() const { return false; }
+  // The next text delta (or the error that broke the stream) when it is already received,
+  // returned at once; std::nullopt when there is none yet or the stream is at its end:
+  // call Next() then. Why: a relay takes a burst of a hundred deltas without suspending a
+  // coroutine, and allocating one, per delta.
+  virtual std::optional<UpstreamResult<StreamEvent>> TryNextReady() { return std::nullopt; }
 };
 
 class Provider {

@@ -320,6 +320,42 @@ Task<StreamOutcome> StreamOnce(Provider& client, CallOptions options) {
   }
 }
 
+// Reads a stream as the relay does: one Next(), then whatever TryNextReady() hands over
+// at once, then Next() again when the end (or more) is ready. `taken_at_once` counts the
+// deltas that came without a Next().
+struct BurstOutcome {
+  StreamOutcome stream;
+  int taken_at_once = 0;
+};
+
+Task<BurstOutcome> StreamInBursts(Provider& client, CallOptions options) {
+  const core::CompletionRequest request = TestRequest();
+  BurstOutcome outcome;
+  auto stream = co_await client.OpenStream(request, options);
+  if (!stream) {
+    outcome.stream.open_error = stream.error();
+    co_return outcome;
+  }
+  UpstreamResult<StreamEvent> event = co_await (*stream)->Next();
+  for (;;) {
+    if (!event) {
+      outcome.stream.error = event.error();
+      co_return outcome;
+    }
+    if (event->kind == StreamEvent::Kind::kEnd) {
+      if (event->completion) outcome.stream.end = std::move(*event->completion);
+      co_return outcome;
+    }
+    outcome.stream.deltas.push_back(std::move(event->text));
+    if (auto ready = (*stream)->TryNextReady()) {
+      ++outcome.taken_at_once;
+      event = std::move(*ready);
+    } else {
+      event = co_await (*stream)->Next();
+    }
+  }
+}
+
 // Completes once `gate` is cancelled (by the server's hang hook, posted to this worker).
 Task<void> WaitForGate(SteadyTimer& gate) { co_await gate.async_wait(kAsTuple); }
 
@@ -708,6 +744,39 @@ TEST_F(AnthropicClientTest, MidStreamErrorEventIsUnavailableWithItsType) {
   ASSERT_TRUE(outcome.error.has_value());
   EXPECT_EQ(outcome.error->kind, UpstreamErrorKind::kUnavailable);
   EXPECT_EQ(outcome.error->error_type, "overloaded_error");
+}
+
+TEST_F(AnthropicClientTest, DeltasAlreadyReceivedAreTakenWithoutWaiting) {
+  server_.Enqueue({Write(std::string(kStreamHead) +
+                         Chunk(kStartEvent + kBlockStart + TextDelta("a") + TextDelta("b") +
+                               TextDelta("c") + kEndEvents) +
+                         std::string(kLastChunk))});
+  server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
+  const BurstOutcome outcome = Run(StreamInBursts(Client(), Within(std::chrono::seconds(5))));
+  ASSERT_FALSE(outcome.stream.error) << outcome.stream.error->log_message;
+  EXPECT_EQ(outcome.stream.deltas, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(outcome.taken_at_once, 2) << "b and c arrived with a";
+  ASSERT_TRUE(outcome.stream.end.has_value());
+  EXPECT_EQ(outcome.stream.end->content, "abc");
+  // The end came through Next(), which read the body to its last chunk: the connection
+  // serves the next call.
+  ASSERT_TRUE(Run(CompleteOnce(Client(), Within(std::chrono::seconds(5)))).has_value());
+  EXPECT_EQ(server_.Accepted(), 1);
+}
+
+TEST_F(AnthropicClientTest, AnErrorEventAlreadyReceivedIsHandedOverAtOnce) {
+  server_.Enqueue({Write(
+      std::string(kStreamHead) +
+      Chunk(kStartEvent + kBlockStart + TextDelta("a") +
+            Event("error",
+                  R"({"type": "error", "error": {"type": "overloaded_error", "message": "o"}})")) +
+      std::string(kLastChunk))});
+  const BurstOutcome outcome = Run(StreamInBursts(Client(), Within(std::chrono::seconds(5))));
+  EXPECT_EQ(outcome.stream.deltas, std::vector<std::string>{"a"});
+  EXPECT_EQ(outcome.taken_at_once, 1);
+  ASSERT_TRUE(outcome.stream.error.has_value());
+  EXPECT_EQ(outcome.stream.error->kind, UpstreamErrorKind::kUnavailable);
+  EXPECT_EQ(outcome.stream.error->error_type, "overloaded_error");
 }
 
 TEST_F(AnthropicClientTest, StreamRefusedBeforeTheFirstEventIsAnOrdinaryError) {
