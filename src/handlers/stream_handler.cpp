@@ -65,12 +65,16 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
     http::Exchange& exchange, const core::CompletionRequest& request) {
   const std::string_view request_id = exchange.RequestId();
   // A slot for the whole stream; when none frees up in time the caller is shed with 503.
-  auto permit = co_await (context_.upstream_gate.Acquire() || exchange.WaitUntilClientGone());
-  if (permit.index() == 1) {
-    LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
-    co_return std::nullopt;
+  std::optional<limits::UpstreamGate::Permit> permit = context_.upstream_gate.TryAcquire();
+  if (!permit) {
+    auto waited = co_await (context_.upstream_gate.Acquire() || exchange.WaitUntilClientGone());
+    if (waited.index() == 1) {
+      LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
+      co_return std::nullopt;
+    }
+    permit = std::move(std::get<0>(waited));
   }
-  if (!std::get<0>(permit)) {
+  if (!permit) {
     co_await RefuseBeforeStart(
         exchange, upstream::MakeUpstreamError(upstream::UpstreamErrorKind::kOverloaded,
                                               "MAX_CONCURRENT_UPSTREAM reached and the wait "
@@ -108,7 +112,7 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
     co_await RefuseBeforeStart(exchange, stream.error());
     co_return std::nullopt;
   }
-  co_return OpenedStream{std::move(*std::get<0>(permit)), std::move(*stream), started};
+  co_return OpenedStream{std::move(*permit), std::move(*stream), started};
 }
 
 Task<void> StreamHandler::Relay(http::Exchange& exchange, OpenedStream opened,

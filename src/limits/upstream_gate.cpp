@@ -128,6 +128,12 @@ bool UpstreamGate::TryTakeSlotLocked() {
   return true;
 }
 
+std::optional<UpstreamGate::Permit> UpstreamGate::TryAcquire() {
+  const std::lock_guard lock(mutex_);
+  if (!TryTakeSlotLocked()) return std::nullopt;
+  return Permit(*this);
+}
+
 UpstreamGate::Entry UpstreamGate::TryEnter() {
   const std::lock_guard lock(mutex_);
   if (TryTakeSlotLocked()) return Entry::kGranted;

@@ -87,6 +87,13 @@ class UpstreamGate {
   // file comment).
   Task<std::optional<Permit>> Acquire();
 
+  // A permit when a slot is free right now; std::nullopt otherwise, without queueing or
+  // counting a refusal (call Acquire to wait). Why: a caller that races Acquire against
+  // something else (the client leaving) pays for a second coroutine, started already
+  // cancelled and ended by an exception, whenever Acquire does not wait, which is nearly
+  // always.
+  std::optional<Permit> TryAcquire();
+
   // Slots held now (<= max_in_flight).
   [[nodiscard]] std::size_t InFlight() const;
   // Callers queued now (<= max_waiting).

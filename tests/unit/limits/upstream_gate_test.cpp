@@ -126,6 +126,27 @@ TEST_F(UpstreamGateTest, MovingAPermitKeepsOneSlot) {
   EXPECT_EQ(gate.InFlight(), 1u) << "moved-from permits hold nothing";
 }
 
+TEST_F(UpstreamGateTest, TryAcquireTakesOnlyAFreeSlotAndNeverQueuesOrCounts) {
+  UpstreamGate gate({.max_in_flight = 1, .max_waiting = 4, .max_wait = hours(1)});
+  std::optional<Permit> held = gate.TryAcquire();
+  ASSERT_TRUE(held.has_value());
+  EXPECT_EQ(gate.InFlight(), 1u);
+
+  EXPECT_FALSE(gate.TryAcquire().has_value());
+  EXPECT_EQ(gate.Waiting(), 0u) << "TryAcquire does not queue";
+  EXPECT_EQ(gate.Rejected(), 0u) << "nor count a refusal";
+
+  // A waiter queued by Acquire is first in line for the slot TryAcquire's permit frees.
+  auto waiter = Acquire(context_, gate);
+  Poll();
+  ASSERT_EQ(gate.Waiting(), 1u);
+  held.reset();
+  EXPECT_FALSE(gate.TryAcquire().has_value()) << "the slot went to the waiter";
+  const MaybePermit handed = Take(waiter);
+  EXPECT_TRUE(handed.has_value());
+  EXPECT_EQ(gate.InFlight(), 1u);
+}
+
 struct NoQueueCase {
   const char* name;
   std::size_t max_waiting;
