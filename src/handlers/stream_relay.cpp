@@ -92,7 +92,10 @@ Task<void> PumpUpstream(upstream::CompletionStream& stream, RelayChannel& channe
     if (ec || last) break;
   }
   // Hand the decision to end the relay to the forwarder: it still has events to write.
-  co_await WaitForever();
+  // Unless it already made it, taking the last item while the send above completed: this
+  // branch is then cancelled, and a co_await begun now would throw (a fifth of streams).
+  const net::cancellation_state state = co_await net::this_coro::cancellation_state;
+  if (state.cancelled() == net::cancellation_type::none) co_await WaitForever();
 }
 
 // The caller-facing text for a failure after the stream began.
