@@ -203,6 +203,21 @@ class Connection {
 
   [[nodiscard]] bool HasBufferedBytes() const { return buffer_.size() != 0; }
 
+  // Parses what the head's read already brought of the body, which is normally all of a
+  // whole answer: then the message is complete without another read (an asynchronous read
+  // that finds nothing to read still costs a trip through the event loop). Returns a parse
+  // error; none, with the message incomplete, when the rest is still to be read.
+  error_code ParseBuffered(StringParser& parser) {
+    if (buffer_.size() == 0 || parser.is_done()) return {};
+    parser.eager(true);
+    error_code ec;
+    const std::size_t used = parser.put(buffer_.data(), ec);
+    if (ec == http::error::need_more) return {};
+    if (ec) return ec;
+    buffer_.consume(used);
+    return {};
+  }
+
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
   // (head and JSON body, 1-4 KiB from the real API) then takes two or three reads, each a
   // system call and a trip through the event loop; a stream's buffer stays small because
@@ -626,8 +641,11 @@ Task<UpstreamResult<core::Completion>> AnthropicClient::Impl::Complete(
   StringParser parser(std::move(*head->parser));
   parser.body_limit(options.max_response_bytes);
   Connection& connection = *head->connection;
-  connection.Tcp().expires_at(call.deadline);
-  auto [ec, consumed] = co_await connection.Read(parser);
+  error_code ec = connection.ParseBuffered(parser);
+  if (!ec && !parser.is_done()) {
+    connection.Tcp().expires_at(call.deadline);
+    std::tie(ec, std::ignore) = co_await connection.Read(parser);
+  }
   if (ec) co_return IoError(ec, "response body read");
   if (parser.get().keep_alive()) Release(worker, std::move(head->connection));
 

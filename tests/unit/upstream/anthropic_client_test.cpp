@@ -589,6 +589,33 @@ TEST_F(AnthropicClientTest, BodyOverTheResponseLimitIsUnavailable) {
   EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable);
 }
 
+TEST_F(AnthropicClientTest, ChunkedBodyOverTheLimitReceivedWithTheHeadIsUnavailable) {
+  options_.max_response_bytes = 1024;
+  const std::string big =
+      R"({"content":[{"type":"text","text":")" + std::string(2000, 'a') + R"("}]})";
+  server_.Enqueue({Write(
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+      Chunk(big) + std::string(kLastChunk))});
+  const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
+  ASSERT_FALSE(result.has_value());
+  EXPECT_EQ(result.error().kind, UpstreamErrorKind::kUnavailable);
+}
+
+TEST_F(AnthropicClientTest, BodyArrivingAfterItsHeadIsReadToItsEnd) {
+  // The first read brings the head and part of the body: the rest must still be read.
+  const std::string response = JsonResponse(200, "OK", kMessageBody);
+  const std::size_t split = response.find("\r\n\r\n") + 4 + 20;
+  server_.Enqueue({Write(response.substr(0, split)), Pause(std::chrono::milliseconds(20)),
+                   Write(response.substr(split))});
+  server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
+  const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
+  ASSERT_TRUE(result.has_value()) << result.error().log_message;
+  EXPECT_EQ(result->content, "Hi there");
+  // Read to its end, so the connection serves the next call.
+  ASSERT_TRUE(Run(CompleteOnce(Client(), Within(std::chrono::seconds(5)))).has_value());
+  EXPECT_EQ(server_.Accepted(), 1);
+}
+
 TEST_F(AnthropicClientTest, ConnectionRefusedIsUnavailable) {
   std::uint16_t closed_port = 0;
   {
