@@ -10,8 +10,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
-#include "upstream/cancelled_as_result.hpp"
-
 namespace cms::upstream {
 namespace {
 
@@ -78,15 +76,12 @@ RetryingProvider::RetryingProvider(Provider& inner, RetryPolicy policy,
 
 Task<UpstreamResult<core::Completion>> RetryingProvider::Complete(
     const core::CompletionRequest& request, CallOptions options) {
-  return CancelledAsResult(WithRetries<core::Completion>(&Provider::Complete, request, options),
-                           "upstream call cancelled between retries");
+  return WithRetries<core::Completion>(&Provider::Complete, request, options);
 }
 
 Task<UpstreamResult<std::unique_ptr<CompletionStream>>> RetryingProvider::OpenStream(
     const core::CompletionRequest& request, CallOptions options) {
-  return CancelledAsResult(
-      WithRetries<std::unique_ptr<CompletionStream>>(&Provider::OpenStream, request, options),
-      "upstream call cancelled between retries");
+  return WithRetries<std::unique_ptr<CompletionStream>>(&Provider::OpenStream, request, options);
 }
 
 std::string RetryingProvider::Describe() const { return inner_.Describe(); }
@@ -104,25 +99,34 @@ template <class T>
 Task<UpstreamResult<T>> RetryingProvider::WithRetries(Attempt<T> attempt,
                                                       const core::CompletionRequest& request,
                                                       CallOptions options) {
-  for (int retry = 0;; ++retry) {
-    UpstreamResult<T> result = co_await (inner_.*attempt)(request, options);
-    if (result || !IsRetryable(result.error()) || retry >= policy_.max_retries) {
-      co_return std::move(result);
+  // The retries run in this one coroutine, and so does the catch below: Asio throws
+  // operation_aborted when a coroutine cancelled meanwhile co_awaits again (a completion
+  // that raced the cancellation), and callers of a Provider get a value, not an exception.
+  try {
+    for (int retry = 0;; ++retry) {
+      UpstreamResult<T> result = co_await (inner_.*attempt)(request, options);
+      if (result || !IsRetryable(result.error()) || retry >= policy_.max_retries) {
+        co_return std::move(result);
+      }
+      const milliseconds delay = DelayBeforeRetry(retry, result.error());
+      // Waiting only to be cut off by the deadline would turn a clear upstream error into a
+      // timeout, and keep the caller waiting for nothing.
+      if (Clock::now() + delay > options.deadline) co_return std::move(result);
+      // Checked before waiting: an inner call cut by the caller may report the cut as a
+      // retryable failure (a reset connection). Reading the state never throws.
+      const net::cancellation_state state = co_await net::this_coro::cancellation_state;
+      if (state.cancelled() != net::cancellation_type::none) co_return Cancelled();
+      LogRetry(retry + 1, result.error(), delay, options.request_id);
+      // On the coroutine's own cancellation slot: the caller leaving ends the wait at once.
+      SteadyTimer timer(co_await net::this_coro::executor, delay);
+      const auto [ec] = co_await timer.async_wait(kAsTuple);
+      if (ec) co_return Cancelled();
     }
-    const milliseconds delay = DelayBeforeRetry(retry, result.error());
-    // Waiting only to be cut off by the deadline would turn a clear upstream error into a
-    // timeout, and keep the caller waiting for nothing.
-    if (Clock::now() + delay > options.deadline) co_return std::move(result);
-    // Checked before waiting: an inner call cut by the caller may report the cut as a
-    // retryable failure (a reset connection). Reading the state never throws.
-    const net::cancellation_state state = co_await net::this_coro::cancellation_state;
-    if (state.cancelled() != net::cancellation_type::none) co_return Cancelled();
-    LogRetry(retry + 1, result.error(), delay, options.request_id);
-    // On the coroutine's own cancellation slot: the caller leaving ends the wait at once.
-    SteadyTimer timer(co_await net::this_coro::executor, delay);
-    const auto [ec] = co_await timer.async_wait(kAsTuple);
-    if (ec) co_return Cancelled();
+  } catch (const boost::system::system_error& error) {
+    if (error.code() != net::error::operation_aborted) throw;
   }
+  co_return MakeUpstreamError(UpstreamErrorKind::kCancelled,
+                              "upstream call cancelled between retries");
 }
 
 void RetryingProvider::LogRetry(int attempt, const UpstreamError& error, milliseconds delay,
