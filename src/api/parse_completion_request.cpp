@@ -63,20 +63,22 @@ bool IsNullOrAbsent(const JsonNode* node) {
 
 // pydantic's min_length/max_length for str, in code points. A string has at most as many
 // code points as bytes, so short strings are settled by their size alone. Returns false
-// when an issue was reported.
+// when an issue was reported. `make_loc` builds the issue's location, only when there is an
+// issue: a valid request allocates none.
+template <class MakeLoc>
 bool CheckStringLength(const std::string& text, std::size_t min_chars, std::size_t max_chars,
-                       const Loc& loc, Issues& issues) {
+                       const MakeLoc& make_loc, Issues& issues) {
   // The strict parser has validated the UTF-8 already, so counting needs no decoding.
   const std::size_t chars =
       text.size() > max_chars ? CountCodePointsOfValidUtf8(text) : text.size();
   if (chars < min_chars) {
-    Report(issues, "string_too_short", loc,
+    Report(issues, "string_too_short", make_loc(),
            "String should have at least " + Decimal(min_chars) +
                (min_chars == 1 ? " character" : " characters"));
     return false;
   }
   if (chars > max_chars) {
-    Report(issues, "string_too_long", loc,
+    Report(issues, "string_too_long", make_loc(),
            "String should have at most " + Decimal(max_chars) +
                (max_chars == 1 ? " character" : " characters"));
     return false;
@@ -114,8 +116,9 @@ std::optional<core::Message> ValidateMessage(JsonNode& item, std::size_t index, 
   } else if (content->kind != JsonKind::kString) {
     Report(issues, "string_type", MessageFieldLoc(index, kContentField), kMsgStringType);
     valid = false;
-  } else if (!CheckStringLength(content->string, 1, kMaxContentCharacters,
-                                MessageFieldLoc(index, kContentField), issues)) {
+  } else if (!CheckStringLength(
+                 content->string, 1, kMaxContentCharacters,
+                 [index] { return MessageFieldLoc(index, kContentField); }, issues)) {
     valid = false;
   }
   if (!valid) return std::nullopt;
@@ -168,7 +171,8 @@ std::optional<std::string> ValidateSystem(JsonNode* node, Issues& issues) {
     Report(issues, "string_type", FieldLoc(kSystemField), kMsgStringType);
     return std::nullopt;
   }
-  if (!CheckStringLength(node->string, 0, kMaxSystemCharacters, FieldLoc(kSystemField), issues)) {
+  if (!CheckStringLength(
+          node->string, 0, kMaxSystemCharacters, [] { return FieldLoc(kSystemField); }, issues)) {
     return std::nullopt;
   }
   if (node->string.empty()) return std::nullopt;
