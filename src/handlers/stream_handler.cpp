@@ -3,7 +3,10 @@
 #include <memory>
 #include <variant>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 
@@ -88,10 +91,16 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
                                       request_id};
   SteadyTimer first_byte_deadline{co_await net::this_coro::executor,
                                   Clock::now() + context_.settings.first_byte_timeout};
-  auto opened =
-      co_await (context_.provider.OpenStream(request, options) || exchange.WaitUntilClientGone() ||
-                first_byte_deadline.async_wait(kAsTuple));
-  if (opened.index() == 1) {
+  // One parallel group: the upstream call's coroutine against two plain operations (the
+  // caller's socket, the first-byte timer), with no coroutine frames of their own.
+  auto [order, failure, stream, watch_error, deadline_error] =
+      co_await net::experimental::make_parallel_group(
+          net::co_spawn(co_await net::this_coro::executor,
+                        context_.provider.OpenStream(request, options), net::deferred),
+          exchange.AsyncWaitClientGone(net::deferred),
+          first_byte_deadline.async_wait(net::deferred))
+          .async_wait(net::experimental::wait_for_one(), kUseTask);
+  if (order[0] == 1) {
     if (exchange.ServerTerminating()) {
       co_await RespondDetail(exchange, http::bhttp::status::service_unavailable,
                              api::kShuttingDownDetail);
@@ -99,7 +108,7 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
     LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
     co_return std::nullopt;
   }
-  if (opened.index() == 2) {
+  if (order[0] == 2) {
     // The upstream accepted the connection but has not begun answering: the stream's own
     // deadline, shorter than the whole call's (UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS).
     co_await RefuseBeforeStart(
@@ -107,7 +116,8 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
                                               "no response head within the first byte timeout"));
     co_return std::nullopt;
   }
-  auto& stream = std::get<0>(opened);
+  // What the call threw reaches this caller: the server answers 500.
+  if (failure) std::rethrow_exception(failure);
   if (!stream) {
     co_await RefuseBeforeStart(exchange, stream.error());
     co_return std::nullopt;
