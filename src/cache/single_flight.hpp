@@ -174,7 +174,7 @@ class SingleFlight {
   auto AsyncRun(const Executor& executor, std::string key, Work work, Token&& token) {
     return net::async_initiate<Token, void(std::exception_ptr, Outcome)>(
         [this, executor](auto handler, std::string key, Work work) {
-          Start(std::move(handler), executor, key, std::move(work));
+          this->Start(std::move(handler), executor, key, std::move(work));
         },
         token, std::move(key), std::move(work));
   }

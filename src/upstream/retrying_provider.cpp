@@ -53,10 +53,9 @@ bool IsRetryable(const UpstreamError& error) {
     case UpstreamErrorKind::kTimeout:
     case UpstreamErrorKind::kCancelled:
     case UpstreamErrorKind::kInternal:
-      return false;
+    // kOverloaded is our own load shedding: waiting here would hold the slot of a request
+    // we already decided not to serve; the caller gets 503 with Retry-After instead.
     case UpstreamErrorKind::kOverloaded:
-      // Our own load shedding: waiting here would hold the slot of a request we already
-      // decided not to serve; the caller gets 503 with Retry-After instead.
       return false;
   }
   return false;
