@@ -211,11 +211,12 @@ class Connection {
     if (buffer_.size() == 0 || parser.is_done()) return {};
     parser.eager(true);
     error_code ec;
+    // Counts what was parsed before any error, need_more included (an eager parse stops
+    // inside a chunk header it cannot finish): those bytes must not be fed again.
     const std::size_t used = parser.put(buffer_.data(), ec);
-    if (ec == http::error::need_more) return {};
-    if (ec) return ec;
     buffer_.consume(used);
-    return {};
+    if (ec == http::error::need_more) return {};
+    return ec;
   }
 
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer

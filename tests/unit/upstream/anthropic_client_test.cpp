@@ -616,6 +616,21 @@ TEST_F(AnthropicClientTest, BodyArrivingAfterItsHeadIsReadToItsEnd) {
   EXPECT_EQ(server_.Accepted(), 1);
 }
 
+TEST_F(AnthropicClientTest, ChunkedBodyCutInsideAChunkHeaderIsReadToItsEnd) {
+  // The first read ends inside the second chunk's size line: the first chunk is parsed
+  // from what was read, and must not be parsed again when the rest arrives.
+  const std::string body(kMessageBody);
+  const std::string head =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string second = Chunk(body.substr(30));
+  server_.Enqueue({Write(head + Chunk(body.substr(0, 30)) + second.substr(0, 1)),
+                   Pause(std::chrono::milliseconds(20)),
+                   Write(second.substr(1) + std::string(kLastChunk))});
+  const auto result = Run(CompleteOnce(Client(), Within(std::chrono::seconds(5))));
+  ASSERT_TRUE(result.has_value()) << result.error().log_message;
+  EXPECT_EQ(result->content, "Hi there");
+}
+
 TEST_F(AnthropicClientTest, ConnectionRefusedIsUnavailable) {
   std::uint16_t closed_port = 0;
   {
