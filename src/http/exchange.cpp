@@ -10,6 +10,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/throw_exception.hpp>
 
+#include "core/parse_buffered.hpp"
 #include "core/send_now.hpp"
 #include "core/socket_peek.hpp"
 #include "http/connection_state.hpp"
@@ -52,6 +53,11 @@ Task<boost::system::result<std::string, BodyError>> Exchange::ReadBody() {
     // Refuse on the declared length alone: the rest is never buffered.
     connection_.broken = true;
     co_return BodyError::kTooLarge;
+  }
+  // Small bodies arrive with their head: parsed from the buffer, no read to wait for.
+  if (const auto ec = core::ParseBuffered(parser_, connection_.buffer)) {
+    connection_.broken = true;
+    co_return ec == bhttp::error::body_limit ? BodyError::kTooLarge : BodyError::kBroken;
   }
   if (!parser_.is_done()) {
     if (bhttp::token_list(Header("Expect")).exists("100-continue")) {

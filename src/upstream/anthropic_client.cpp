@@ -36,6 +36,7 @@
 #include <boost/url/url_view.hpp>
 #include <openssl/ssl.h>
 
+#include "core/parse_buffered.hpp"
 #include "core/send_now.hpp"
 #include "core/socket_peek.hpp"
 #include "upstream/anthropic_wire.hpp"
@@ -203,21 +204,9 @@ class Connection {
 
   [[nodiscard]] bool HasBufferedBytes() const { return buffer_.size() != 0; }
 
-  // Parses what the head's read already brought of the body, which is normally all of a
-  // whole answer: then the message is complete without another read (an asynchronous read
-  // that finds nothing to read still costs a trip through the event loop). Returns a parse
-  // error; none, with the message incomplete, when the rest is still to be read.
-  error_code ParseBuffered(StringParser& parser) {
-    if (buffer_.size() == 0 || parser.is_done()) return {};
-    parser.eager(true);
-    error_code ec;
-    // Counts what was parsed before any error, need_more included (an eager parse stops
-    // inside a chunk header it cannot finish): those bytes must not be fed again.
-    const std::size_t used = parser.put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == http::error::need_more) return {};
-    return ec;
-  }
+  // What the head's read already brought of the body, which is normally all of a whole
+  // answer (core/parse_buffered.hpp).
+  error_code ParseBuffered(StringParser& parser) { return core::ParseBuffered(parser, buffer_); }
 
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
   // (head and JSON body, 1-4 KiB from the real API) then takes two or three reads, each a
