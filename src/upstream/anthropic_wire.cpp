@@ -15,6 +15,7 @@
 
 #include "core/json_escape.hpp"
 #include "upstream/message_response_parser.hpp"
+#include "upstream/wire_dom.hpp"
 
 namespace cms::upstream {
 namespace {
@@ -27,6 +28,9 @@ constexpr std::size_t kLogSnippetBytes = 256;
 constexpr std::size_t kScratchJsonBytes = 4096;
 
 using core::AppendJsonString;
+using dom::AppendTextBlock;
+using dom::MergeUsage;
+using dom::ReadOptionalString;
 
 template <class Number>
 void AppendNumber(std::string& out, Number number) {
@@ -83,63 +87,6 @@ class ScratchJson {
   json::monotonic_resource resource_{buffer_, sizeof(buffer_)};
   json::value root_;
 };
-
-// Reads an optional string member: absent or null leave `out` unchanged. False on any other
-// type.
-bool ReadOptionalString(const json::object& object, std::string_view key, std::string& out) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) return true;
-  const json::string* text = value->if_string();
-  if (text == nullptr) return false;
-  out.assign(text->data(), text->size());
-  return true;
-}
-
-// Reads an optional integer counter: absent or null leave `out` unchanged. False on any
-// other type or a value outside int64.
-bool ReadOptionalCounter(const json::object& object, std::string_view key, std::int64_t& out) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) return true;
-  if (const std::int64_t* number = value->if_int64()) {
-    out = *number;
-    return true;
-  }
-  if (const std::uint64_t* number = value->if_uint64()) {
-    if (*number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      return false;
-    }
-    out = static_cast<std::int64_t>(*number);
-    return true;
-  }
-  return false;
-}
-
-// Overwrites the counters present in `usage_value` (an object, null or absent), keeping the
-// others: the rule for both message_start and a stream's cumulative message_delta
-// (message_response_parser.cpp reads a whole Message's usage by the same rule).
-bool MergeUsage(const json::value* usage_value, core::Usage& usage) {
-  if (usage_value == nullptr || usage_value->is_null()) return true;
-  const json::object* object = usage_value->if_object();
-  if (object == nullptr) return false;
-  return ReadOptionalCounter(*object, "input_tokens", usage.input_tokens) &&
-         ReadOptionalCounter(*object, "output_tokens", usage.output_tokens) &&
-         ReadOptionalCounter(*object, "cache_creation_input_tokens",
-                             usage.cache_creation_input_tokens) &&
-         ReadOptionalCounter(*object, "cache_read_input_tokens", usage.cache_read_input_tokens);
-}
-
-// The text a content block contributes: its `text` when it is a text block, else nothing.
-// False when a text block's text is not a string.
-bool AppendTextBlock(const json::value& block_value, std::string& out) {
-  const json::object* block = block_value.if_object();
-  if (block == nullptr) return false;
-  const json::value* type = block->if_contains("type");
-  if (type == nullptr || !type->is_string() || type->get_string() != "text") return true;
-  const json::value* text = block->if_contains("text");
-  if (text == nullptr || !text->is_string()) return false;
-  out.append(text->get_string().data(), text->get_string().size());
-  return true;
-}
 
 // Whether every byte of `text` is in [low, high].
 bool BytesIn(std::string_view text, unsigned char low, unsigned char high) {

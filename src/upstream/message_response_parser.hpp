@@ -5,8 +5,9 @@
 // built, and each kept string is unescaped straight into the Completion. This is the reading
 // half of ParseMessageResponse (anthropic_wire.hpp), which turns a defect into its error.
 //
-// It reads exactly what a Boost.JSON DOM of the body reads (the unit tests compare the two
-// on every case and mutation they have):
+// It reads exactly what a Boost.JSON DOM of the body, read by the field rules of
+// upstream/wire_dom.hpp, gives (the unit tests compare the two on every case and mutation
+// they have):
 //   - the same grammar and limits as boost::json::parse with default options: strict JSON
 //     (no comments, no trailing commas, well-formed UTF-8 only), nothing after the root
 //     value but whitespace, and at most 32 levels of nesting anywhere in the document, so

@@ -4,7 +4,6 @@
 // on every field or on the exact error.
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -17,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "upstream/anthropic_wire.hpp"
+#include "upstream/wire_dom.hpp"
 
 namespace cms::upstream {
 namespace {
@@ -24,58 +24,12 @@ namespace {
 namespace json = boost::json;
 
 // ---- The reference: the DOM implementation ParseMessageResponse had before -------------
+// The document walk is kept here; the field rules are the ones stream events are read by
+// (upstream/wire_dom.hpp), so the one-pass reader is held to exactly those.
 
 UpstreamError DomMalformed(std::string log_message) {
   return UpstreamError{
       UpstreamErrorKind::kUnavailable, 200, {}, std::nullopt, std::move(log_message)};
-}
-
-bool DomReadOptionalString(const json::object& object, std::string_view key, std::string& out) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) return true;
-  const json::string* text = value->if_string();
-  if (text == nullptr) return false;
-  out.assign(text->data(), text->size());
-  return true;
-}
-
-bool DomReadOptionalCounter(const json::object& object, std::string_view key, std::int64_t& out) {
-  const json::value* value = object.if_contains(key);
-  if (value == nullptr || value->is_null()) return true;
-  if (const std::int64_t* number = value->if_int64()) {
-    out = *number;
-    return true;
-  }
-  if (const std::uint64_t* number = value->if_uint64()) {
-    if (*number > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-      return false;
-    }
-    out = static_cast<std::int64_t>(*number);
-    return true;
-  }
-  return false;
-}
-
-bool DomMergeUsage(const json::value* usage_value, core::Usage& usage) {
-  if (usage_value == nullptr || usage_value->is_null()) return true;
-  const json::object* object = usage_value->if_object();
-  if (object == nullptr) return false;
-  return DomReadOptionalCounter(*object, "input_tokens", usage.input_tokens) &&
-         DomReadOptionalCounter(*object, "output_tokens", usage.output_tokens) &&
-         DomReadOptionalCounter(*object, "cache_creation_input_tokens",
-                                usage.cache_creation_input_tokens) &&
-         DomReadOptionalCounter(*object, "cache_read_input_tokens", usage.cache_read_input_tokens);
-}
-
-bool DomAppendTextBlock(const json::value& block_value, std::string& out) {
-  const json::object* block = block_value.if_object();
-  if (block == nullptr) return false;
-  const json::value* type = block->if_contains("type");
-  if (type == nullptr || !type->is_string() || type->get_string() != "text") return true;
-  const json::value* text = block->if_contains("text");
-  if (text == nullptr || !text->is_string()) return false;
-  out.append(text->get_string().data(), text->get_string().size());
-  return true;
 }
 
 UpstreamResult<core::Completion> DomParseMessageResponse(std::string_view body) {
@@ -89,15 +43,15 @@ UpstreamResult<core::Completion> DomParseMessageResponse(std::string_view body) 
   }
   core::Completion completion;
   for (const json::value& block : content->get_array()) {
-    if (!DomAppendTextBlock(block, completion.content)) {
+    if (!dom::AppendTextBlock(block, completion.content)) {
       return DomMalformed("response has a malformed content block");
     }
   }
-  if (!DomReadOptionalString(*root, "model", completion.model) ||
-      !DomReadOptionalString(*root, "stop_reason", completion.stop_reason)) {
+  if (!dom::ReadOptionalString(*root, "model", completion.model) ||
+      !dom::ReadOptionalString(*root, "stop_reason", completion.stop_reason)) {
     return DomMalformed("response model or stop_reason is not a string");
   }
-  if (!DomMergeUsage(root->if_contains("usage"), completion.usage)) {
+  if (!dom::MergeUsage(root->if_contains("usage"), completion.usage)) {
     return DomMalformed("response usage is malformed");
   }
   return completion;
