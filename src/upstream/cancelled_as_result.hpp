@@ -15,12 +15,19 @@
 
 namespace cms::upstream {
 
+// Called in a catch handler: returns when `error` is that operation_aborted (the caller then
+// reports kCancelled), rethrows the exception being handled otherwise. For a coroutine that
+// catches it in its own body rather than through CancelledAsResult's extra frame.
+inline void RethrowUnlessCancelled(const boost::system::system_error& error) {
+  if (error.code() != boost::asio::error::operation_aborted) throw;
+}
+
 template <class T>
 Task<UpstreamResult<T>> CancelledAsResult(Task<UpstreamResult<T>> task, std::string what) {
   try {
     co_return co_await std::move(task);
   } catch (const boost::system::system_error& error) {
-    if (error.code() != boost::asio::error::operation_aborted) throw;
+    RethrowUnlessCancelled(error);
   }
   co_return MakeUpstreamError(UpstreamErrorKind::kCancelled, std::move(what));
 }

@@ -10,6 +10,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "upstream/cancelled_as_result.hpp"
+
 namespace cms::upstream {
 namespace {
 
@@ -98,9 +100,8 @@ template <class T>
 Task<UpstreamResult<T>> RetryingProvider::WithRetries(Attempt<T> attempt,
                                                       const core::CompletionRequest& request,
                                                       CallOptions options) {
-  // The retries run in this one coroutine, and so does the catch below: Asio throws
-  // operation_aborted when a coroutine cancelled meanwhile co_awaits again (a completion
-  // that raced the cancellation), and callers of a Provider get a value, not an exception.
+  // The retries run in this one coroutine, and so does CancelledAsResult's catch (see
+  // cancelled_as_result.hpp): callers of a Provider get a value, not an exception.
   try {
     for (int retry = 0;; ++retry) {
       UpstreamResult<T> result = co_await (inner_.*attempt)(request, options);
@@ -122,7 +123,7 @@ Task<UpstreamResult<T>> RetryingProvider::WithRetries(Attempt<T> attempt,
       if (ec) co_return Cancelled();
     }
   } catch (const boost::system::system_error& error) {
-    if (error.code() != net::error::operation_aborted) throw;
+    RethrowUnlessCancelled(error);
   }
   co_return MakeUpstreamError(UpstreamErrorKind::kCancelled,
                               "upstream call cancelled between retries");
