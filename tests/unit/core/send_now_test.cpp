@@ -7,27 +7,21 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/core/error.hpp>
 #include <gtest/gtest.h>
 
 #include "support/eventually.hpp"
+#include "support/loopback_pair.hpp"
 
 namespace cms::core {
 namespace {
 
-using boost::asio::ip::tcp;
-
 // A connected pair of loopback TCP sockets, ours as a Beast stream like the service's.
 class SendNowTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    TcpAcceptor acceptor{context_.get_executor(), tcp::endpoint(tcp::v4(), 0)};
-    ours_.socket().connect(acceptor.local_endpoint());
-    acceptor.accept(peer_);
-  }
+  void SetUp() override { testing_support::ConnectLoopbackPair(ours_.socket(), peer_); }
 
   std::string ReadFromPeer(std::size_t size) {
     std::string bytes(size, '\0');

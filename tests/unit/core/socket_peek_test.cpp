@@ -3,26 +3,20 @@
 #include <array>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include "support/eventually.hpp"
+#include "support/loopback_pair.hpp"
 
 namespace cms::core {
 namespace {
 
-using boost::asio::ip::tcp;
-
 // A connected pair of loopback TCP sockets: what the service peeks at is a real TCP socket.
 class SocketPeekTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    TcpAcceptor acceptor{context_.get_executor(), tcp::endpoint(tcp::v4(), 0)};
-    ours_.connect(acceptor.local_endpoint());
-    acceptor.accept(peer_);
-  }
+  void SetUp() override { testing_support::ConnectLoopbackPair(ours_, peer_); }
 
   net::io_context context_;
   TcpSocket ours_{context_.get_executor()};
