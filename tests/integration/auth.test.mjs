@@ -2,18 +2,14 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, callJson, complete, errorBodyProblem, nonce, rawHttp, rawRequest, startService, startSimulator, stopAll} from './harness.mjs';
+import {body, callJson, complete, errorBodyProblem, nonce, rawHttp, rawRequest, startSimulatorAndService, stopAll} from './harness.mjs';
 
 const MISSING = 'X-API-Key header missing';
 const INVALID = 'Invalid API key';
 
 describe('authentication', () => {
-  let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({service} = await startSimulatorAndService()));
   after(stopAll);
 
   for (const path of ['/v1/completions', '/v1/completions/stream']) {

@@ -2,15 +2,12 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, complete, nonce, sleep, startService, startSimulator, stopAll} from './harness.mjs';
+import {body, complete, nonce, sleep, startService, startSimulatorAndService, stopAll} from './harness.mjs';
 
 describe('response cache', () => {
   let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({sim, service} = await startSimulatorAndService()));
   after(stopAll);
 
   // Runs `action` and returns how many Messages requests reached the simulator meanwhile.

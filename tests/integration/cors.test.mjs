@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, callJson, nonce, startService, startSimulator, stopAll} from './harness.mjs';
+import {body, callJson, nonce, startService, startSimulator, startSimulatorAndService, stopAll} from './harness.mjs';
 
 const listOf = (value) =>
     (value ?? '').split(',').map((item) => item.trim().toLowerCase()).filter(Boolean);
@@ -37,10 +37,7 @@ function assertAllowedPreflight(result, origin) {
 describe('CORS in development: every origin', () => {
   let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({sim, service} = await startSimulatorAndService()));
   after(stopAll);
 
   test('a preflight from any origin is 204 with the allow headers, and needs no key', async () => {

@@ -320,6 +320,13 @@ export async function startService({sim, env = {}, cwd, dotenv, poll = false} = 
 // HTTP helpers
 
 // A completion request body with one user message (unique unless `text` is given whole).
+// A simulator and a service in front of it, both on their defaults: the fixture of most
+// suites. Both are stopped by stopAll(), like every process started here.
+export async function startSimulatorAndService() {
+  const sim = await startSimulator();
+  return {sim, service: await startService({sim})};
+}
+
 export function body(text, extra = {}) {
   return {messages: [{role: 'user', content: text}], ...extra};
 }

@@ -2,15 +2,11 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {callJson, errorBodyProblem, rawHttp, rawRequest, startService, startSimulator, stopAll} from './harness.mjs';
+import {callJson, errorBodyProblem, rawHttp, rawRequest, startSimulatorAndService, stopAll} from './harness.mjs';
 
 describe('routes', () => {
-  let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({service} = await startSimulatorAndService()));
   after(stopAll);
 
   test('GET /health answers the liveness document', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, nonce, rawHttp, rawRequest, startService, startSimulator, stopAll} from './harness.mjs';
+import {body, nonce, rawHttp, rawRequest, startSimulatorAndService, stopAll} from './harness.mjs';
 
 // Responses in `raw`, in order: the status line of each. Not anchored to a line start: a
 // response with a Content-Length body is followed directly by the next status line.
@@ -14,12 +14,8 @@ function statusLines(raw) {
 }
 
 describe('pipelined requests behind a slow one', () => {
-  let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({service} = await startSimulatorAndService()));
   after(stopAll);
 
   const health = rawRequest('GET', '/health');

@@ -3,15 +3,11 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, callJson, complete, nonce, rawHttp, rawRequest, startService, startSimulator, stopAll, UUID_V4} from './harness.mjs';
+import {body, callJson, complete, nonce, rawHttp, rawRequest, startSimulatorAndService, stopAll, UUID_V4} from './harness.mjs';
 
 describe('request ids', () => {
-  let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({service} = await startSimulatorAndService()));
   after(stopAll);
 
   const VALID = [

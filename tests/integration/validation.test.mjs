@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, callJson, complete, nonce, startService, startSimulator, stopAll} from './harness.mjs';
+import {body, callJson, complete, nonce, startSimulatorAndService, stopAll} from './harness.mjs';
 
 // Asserts a 422 whose detail lists (at least) every expected {types, loc} problem, where
 // `types` is the accepted type name (or names) and `loc` the exact location (or a prefix
@@ -37,12 +37,8 @@ const user = (content) => ({role: 'user', content});
 const assistant = (content) => ({role: 'assistant', content});
 
 describe('validation', () => {
-  let sim;
   let service;
-  before(async () => {
-    sim = await startSimulator();
-    service = await startService({sim});
-  });
+  before(async () => ({service} = await startSimulatorAndService()));
   after(stopAll);
 
   // Each row: a body (object, or raw text) and the problems expected in the 422.
