@@ -59,10 +59,4 @@ void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point tim
   out.append(text.data(), text.size());
 }
 
-std::string FormatTimestamp(std::chrono::system_clock::time_point time) {
-  std::string text;
-  AppendTimestamp(text, time);
-  return text;
-}
-
 }  // namespace cms::observability

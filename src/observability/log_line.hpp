@@ -41,7 +41,4 @@ inline constexpr std::string_view kRequestIdKey = "request_id";
 // in the future. Years outside 0000-9999 are clamped to that range.
 void AppendTimestamp(std::string& out, std::chrono::system_clock::time_point time);
 
-// AppendTimestamp into a new string.
-[[nodiscard]] std::string FormatTimestamp(std::chrono::system_clock::time_point time);
-
 }  // namespace cms::observability

@@ -21,6 +21,13 @@ system_clock::time_point At(sys_days day, std::chrono::nanoseconds since_midnigh
       std::chrono::duration_cast<system_clock::duration>(day.time_since_epoch() + since_midnight)};
 }
 
+// AppendTimestamp into an empty string.
+std::string FormatTimestamp(system_clock::time_point time) {
+  std::string text;
+  AppendTimestamp(text, time);
+  return text;
+}
+
 TEST(FormatTimestampTest, FormatsUtcWithMilliseconds) {
   EXPECT_EQ(FormatTimestamp(system_clock::time_point{}), "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(FormatTimestamp(At(sys_days{2026y / 11 / 29}, 5h + 123ms)), "2026-11-29T05:00:00.123Z");
