@@ -132,6 +132,8 @@ class Forwarder {
         TakeWaiting();
       }
       co_await GatherBurst();
+      // The last burst of a whole answer leaves with the end of the stream, below.
+      if (finished_ && report_.outcome == StreamOutcome::kCompleted) break;
       if (!co_await exchange_.WriteEvents(batch_)) {
         report_.outcome = StreamOutcome::kClientDisconnected;
         co_return;
@@ -139,7 +141,7 @@ class Forwarder {
       batch_.clear();
     }
     if (report_.outcome == StreamOutcome::kCompleted) {
-      if (!co_await exchange_.EndEventStream()) {
+      if (!co_await exchange_.EndEventStream(batch_)) {
         report_.outcome = StreamOutcome::kClientDisconnected;
       }
     } else {
@@ -279,9 +281,7 @@ Task<RelayReport> ReplayStream(const core::Completion& completion, http::Exchang
     }
   }
   batch += api::DoneEvent();
-  if (!co_await exchange.WriteEvents(batch) || !co_await exchange.EndEventStream()) {
-    co_return report;
-  }
+  if (!co_await exchange.EndEventStream(batch)) co_return report;
   report.outcome = StreamOutcome::kCompleted;
   report.completion = completion;
   co_return report;

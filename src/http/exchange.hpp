@@ -92,7 +92,10 @@ class Exchange {
   // Writes `events` (one or more complete SSE events, each ending in a blank line) and
   // flushes them to the socket before returning.
   Task<bool> WriteEvents(std::string_view events);
-  Task<bool> EndEventStream();
+  // Writes `final_events` (as WriteEvents() would; may be empty) and the end of the stream in
+  // one write, so the caller is woken once for both. HTTP/1.0 has no end marker: the
+  // connection closes after the response instead.
+  Task<bool> EndEventStream(std::string_view final_events = {});
   void AbortEventStream();
 
   // Completes when the peer closes its side of the connection or the connection breaks

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import {after, before, describe, test} from 'node:test';
 
-import {body, complete, errorBodyProblem, nonce, readSse, sleep, startService, startSimulator, stopAll, stream, summarizeSse, waitForStats} from './harness.mjs';
+import {body, complete, errorBodyProblem, nonce, rawHttp, rawRequest, readSse, SERVICE_KEY, sleep, startService, startSimulator, stopAll, stream, summarizeSse, waitForStats} from './harness.mjs';
 
 function assertStreamHeaders(response) {
   assert.equal(response.status, 200);
@@ -138,6 +138,66 @@ describe('streaming', () => {
       assert.equal(after.stream_requests - before.stream_requests, 2, JSON.stringify(after));
     });
   }
+
+  // The last events and the end of the stream leave in one write; on the wire that must
+  // still be a well-formed body: the final chunk, then the zero-size last chunk, and nothing
+  // after it. Fresh from the upstream and replayed from the cache.
+  test('on the wire, a stream ends with [DONE], then the last chunk, then nothing', async () => {
+    const payload = JSON.stringify(body(`Framing ${nonce()}`));
+    const request = rawRequest('POST', '/v1/completions/stream', {
+      headers: [['Content-Type', 'application/json'], ['X-API-Key', SERVICE_KEY]],
+      body: payload,
+    });
+    for (const source of ['upstream', 'cache']) {
+      const before = await sim.stats();
+      const result = await rawHttp(service.port, [request], {timeoutMs: 15000});
+      const after = await sim.stats();
+      assert.equal(
+          after.stream_requests - before.stream_requests, source === 'upstream' ? 1 : 0, source);
+      assert.equal(result.error, null, `${source}: ${result.error}`);
+      const {response} = result;
+      assert.equal(response.status, 200, source);
+      assert.equal(response.headers['transfer-encoding'], 'chunked', source);
+      assert.ok(
+          response.complete,
+          `${source}: no last chunk in ${JSON.stringify(result.raw.toString().slice(-80))}`);
+      assert.ok(
+          result.raw.toString('latin1').endsWith('data: [DONE]\n\n\r\n0\r\n\r\n'),
+          `${source}: ${JSON.stringify(result.raw.toString('latin1').slice(-60))}`);
+      assert.ok(response.body.endsWith('data: [DONE]\n\n'), source);
+      assert.match(response.body, /^data: \{"text":/m, source);
+      assert.equal(result.closed, false, `${source}: an HTTP/1.1 stream keeps its connection`);
+    }
+  });
+
+  test('an HTTP/1.0 stream has no chunked framing and ends by closing the connection', async () => {
+    const payload = JSON.stringify(body(`Old client ${nonce()}`));
+    const request = Buffer.concat([
+      Buffer.from(
+          'POST /v1/completions/stream HTTP/1.0\r\nHost: 127.0.0.1\r\n' +
+              `Content-Type: application/json\r\nX-API-Key: ${SERVICE_KEY}\r\n` +
+              `Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n`,
+          'latin1'),
+      Buffer.from(payload),
+    ]);
+    for (const source of ['upstream', 'cache']) {
+      const before = await sim.stats();
+      const result = await rawHttp(service.port, [request], {timeoutMs: 15000});
+      const after = await sim.stats();
+      assert.equal(
+          after.stream_requests - before.stream_requests, source === 'upstream' ? 1 : 0, source);
+      assert.equal(result.error, null, `${source}: ${result.error}`);
+      assert.equal(result.response.status, 200, source);
+      assert.equal(result.response.headers['transfer-encoding'], undefined, source);
+      assert.equal(result.closed, true, `${source}: the connection stayed open`);
+      const text = result.raw.toString('utf8');
+      const bodyText = text.slice(text.indexOf('\r\n\r\n') + 4);
+      assert.ok(
+          bodyText.endsWith('data: [DONE]\n\n'),
+          `${source}: ${JSON.stringify(bodyText.slice(-60))}`);
+      assert.match(bodyText, /^data: \{"text":/m, source);
+    }
+  });
 
   test('a cached answer is replayed as a stream, in chunks, then [DONE]', async () => {
     const payload = body(`Replay me ${nonce()}`);
