@@ -209,16 +209,19 @@ class Connection {
   error_code ParseBuffered(StringParser& parser) { return core::ParseBuffered(parser, buffer_); }
 
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
-  // (head and JSON body, 1-4 KiB from the real API) then takes two or three reads, each a
-  // system call and a trip through the event loop; a stream's buffer stays small because
-  // it is held for the stream's whole life.
+  // (head and JSON body, 1-4 KiB from the real API) would then take two or three reads,
+  // each a system call and a trip through the event loop, and so would a stream's head
+  // (over 1 KiB of rate-limit and tracing headers from the real API; the first events
+  // usually arrive with it). A stream gives the room back once it turns out to trickle
+  // (ShrinkReadBufferForTrickle), because its buffer is held for the stream's whole life.
   void SizeReadBufferFor(bool stream) {
     if (HasBufferedBytes()) return;
     if (!stream) {
       buffer_.reserve(kWholeAnswerReadBytes);
-    } else if (buffer_.capacity() > kMinReadBytes) {
-      buffer_.shrink_to_fit();
+      return;
     }
+    if (buffer_.capacity() > kStreamHeadReadBytes) buffer_.shrink_to_fit();
+    buffer_.reserve(kStreamHeadReadBytes);
   }
 
   // How many bytes the next read may take (Beast's rule, above).
@@ -226,13 +229,18 @@ class Connection {
     return std::max(kMinReadBytes, buffer_.capacity() - buffer_.size());
   }
 
-  // After a stream read took all it was offered: more is likely waiting (the upstream
-  // sends in bursts), so the next read is offered four times as much, up to
-  // kBurstReadBytes. A slow stream's reads never fill their 512 bytes, so its buffer, held
-  // for the stream's life, stays small.
-  void GrowReadBufferForBurst() {
-    if (buffer_.capacity() >= kBurstReadBytes) return;
-    buffer_.reserve(std::min(kBurstReadBytes, std::max(buffer_.capacity(), kMinReadBytes) * 4));
+  // Sizes the next stream read from what the last one took (`consumed` of `offered`):
+  // - all of it: more is likely waiting (the upstream sends in bursts), so the next read is
+  //   offered four times as much, up to kBurstReadBytes;
+  // - less than kMinReadBytes: the stream trickles (events one at a time, as a model writes
+  //   them), so it keeps only kMinReadBytes, with the bytes not parsed yet, for the rest of
+  //   its life. One allocation, once per stream that trickles.
+  void FitReadBufferAfterStreamRead(std::size_t offered, std::size_t consumed) {
+    if (consumed >= offered) {
+      GrowReadBufferForBurst();
+    } else if (consumed < kMinReadBytes) {
+      ShrinkReadBufferForTrickle();
+    }
   }
 
   // False when the idle connection cannot carry another request: the peer closed it, or
@@ -244,7 +252,21 @@ class Connection {
   }
 
  private:
+  void GrowReadBufferForBurst() {
+    if (buffer_.capacity() >= kBurstReadBytes) return;
+    buffer_.reserve(std::min(kBurstReadBytes, std::max(buffer_.capacity(), kMinReadBytes) * 4));
+  }
+
+  void ShrinkReadBufferForTrickle() {
+    if (buffer_.capacity() <= kMinReadBytes || buffer_.size() > kMinReadBytes / 2) return;
+    beast::flat_buffer smaller;
+    smaller.reserve(kMinReadBytes);
+    smaller.commit(net::buffer_copy(smaller.prepare(buffer_.size()), buffer_.data()));
+    buffer_ = std::move(smaller);
+  }
+
   static constexpr std::size_t kMinReadBytes = 512;
+  static constexpr std::size_t kStreamHeadReadBytes = 4096;
   static constexpr std::size_t kWholeAnswerReadBytes = 8192;
   static constexpr std::size_t kBurstReadBytes = 16384;
 
@@ -415,7 +437,7 @@ Task<UpstreamResult<void>> AnthropicStream::ReadMore() {
   const std::size_t offered = connection_->ReadOffer();
   auto [ec, consumed] = co_await connection_->ReadSome(*parser_);
   if (ec) co_return IoError(ec, "stream read");
-  if (consumed >= offered) connection_->GrowReadBufferForBurst();
+  connection_->FitReadBufferAfterStreamRead(offered, consumed);
   co_return boost::system::result<void, UpstreamError>();
 }
 

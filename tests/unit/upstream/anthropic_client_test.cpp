@@ -753,6 +753,53 @@ TEST_F(AnthropicClientTest, StreamsDeltasInPiecesThenTheFinalCompletion) {
   EXPECT_EQ(server_.Accepted(), 1);
 }
 
+// The read buffer is sized per stream from what each read brings: room for the head, four
+// times more after a read that filled it, back to 512 bytes once reads come small. None of
+// that may lose or repeat a byte: a burst bigger than the head's room, then pieces of a few
+// bytes (split inside chunk headers, so unparsed bytes sit in the buffer when it shrinks),
+// then a burst again.
+TEST_F(AnthropicClientTest, StreamThatBurstsTricklesAndBurstsKeepsEveryByte) {
+  std::vector<std::string> expected;
+  std::string burst;
+  for (int i = 0; burst.size() < 6000; ++i) {
+    expected.push_back("burst " + std::to_string(i) + ",");
+    burst += TextDelta(expected.back());
+  }
+  std::string trickle;
+  for (int i = 0; i < 4; ++i) {
+    expected.push_back(" drop " + std::to_string(i));
+    trickle += Chunk(TextDelta(expected.back()));
+  }
+  std::string second_burst;
+  for (int i = 0; second_burst.size() < 20000; ++i) {
+    expected.push_back(" again " + std::to_string(i));
+    second_burst += TextDelta(expected.back());
+  }
+  Script script{Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + burst))};
+  constexpr std::size_t kPieceBytes = 7;
+  for (std::size_t at = 0; at < trickle.size(); at += kPieceBytes) {
+    script.push_back(Pause(std::chrono::milliseconds(2)));
+    script.push_back(Write(trickle.substr(at, kPieceBytes)));
+  }
+  script.push_back(Pause(std::chrono::milliseconds(2)));
+  script.push_back(Write(Chunk(second_burst + kEndEvents) + std::string(kLastChunk)));
+  server_.Enqueue(std::move(script));
+  server_.Enqueue({Write(JsonResponse(200, "OK", kMessageBody))});
+
+  const BurstOutcome outcome = Run(StreamInBursts(Client(), Within(std::chrono::seconds(10))));
+  ASSERT_FALSE(outcome.stream.open_error) << outcome.stream.open_error->log_message;
+  ASSERT_FALSE(outcome.stream.error) << outcome.stream.error->log_message;
+  EXPECT_EQ(outcome.stream.deltas, expected);
+  ASSERT_TRUE(outcome.stream.end.has_value());
+  std::string whole;
+  for (const std::string& delta : expected) whole += delta;
+  EXPECT_EQ(outcome.stream.end->content, whole);
+
+  // Read to its end, so the connection serves the next call.
+  ASSERT_TRUE(Run(CompleteOnce(Client(), Within(std::chrono::seconds(5)))).has_value());
+  EXPECT_EQ(server_.Accepted(), 1);
+}
+
 TEST_F(AnthropicClientTest, StreamCutBeforeMessageStopIsUnavailable) {
   server_.Enqueue(
       {Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + TextDelta("Hi"))),
