@@ -1,14 +1,17 @@
 // File: handlers/stream_relay.hpp
 //
 // RelayStream: moves an open upstream stream to the caller as our SSE events (see
-// stream_handler.hpp for the promises). Three branches run together on the connection's
-// thread and the first to finish ends the others:
-//   - the forwarder (writes events, heartbeats, the end or the error event),
+// stream_handler.hpp for the promises). Two branches run together on the connection's
+// thread and the first to finish ends the other:
+//   - the forwarder (writes events, heartbeats, the end or the error event; while it waits
+//     for the next events it also watches the caller's socket, and returns when the caller
+//     disconnects),
 //   - the pump (pulls upstream events, a burst at a time, into a channel of one item; after
-//     the last one it waits to be cancelled, so only the forwarder or the watcher decides
-//     when the relay ends),
-//   - the watcher (returns when the caller disconnects).
+//     the last one it waits to be cancelled, so only the forwarder decides when the relay
+//     ends).
 // Ending the pump cancels the upstream read: a departed caller stops the upstream at once.
+// The caller is watched only between writes, never during one, so a write is never cut by
+// the watch and a drain's closing error event never lands inside a half-written chunk.
 #pragma once
 
 #include <chrono>
