@@ -139,6 +139,22 @@ describe('streaming', () => {
     });
   }
 
+  // Sends `request` on a fresh connection twice: answered from the upstream, then replayed
+  // from the cache (asserted on the simulator's counter). [source, rawHttp result] pairs.
+  async function fromUpstreamThenCache(request) {
+    const results = [];
+    for (const source of ['upstream', 'cache']) {
+      const before = await sim.stats();
+      const result = await rawHttp(service.port, [request], {timeoutMs: 15000});
+      const after = await sim.stats();
+      assert.equal(
+          after.stream_requests - before.stream_requests, source === 'upstream' ? 1 : 0, source);
+      assert.equal(result.error, null, `${source}: ${result.error}`);
+      results.push([source, result]);
+    }
+    return results;
+  }
+
   // The last events and the end of the stream leave in one write; on the wire that must
   // still be a well-formed body: the final chunk, then the zero-size last chunk, and nothing
   // after it. Fresh from the upstream and replayed from the cache.
@@ -148,13 +164,7 @@ describe('streaming', () => {
       headers: [['Content-Type', 'application/json'], ['X-API-Key', SERVICE_KEY]],
       body: payload,
     });
-    for (const source of ['upstream', 'cache']) {
-      const before = await sim.stats();
-      const result = await rawHttp(service.port, [request], {timeoutMs: 15000});
-      const after = await sim.stats();
-      assert.equal(
-          after.stream_requests - before.stream_requests, source === 'upstream' ? 1 : 0, source);
-      assert.equal(result.error, null, `${source}: ${result.error}`);
+    for (const [source, result] of await fromUpstreamThenCache(request)) {
       const {response} = result;
       assert.equal(response.status, 200, source);
       assert.equal(response.headers['transfer-encoding'], 'chunked', source);
@@ -180,13 +190,7 @@ describe('streaming', () => {
           'latin1'),
       Buffer.from(payload),
     ]);
-    for (const source of ['upstream', 'cache']) {
-      const before = await sim.stats();
-      const result = await rawHttp(service.port, [request], {timeoutMs: 15000});
-      const after = await sim.stats();
-      assert.equal(
-          after.stream_requests - before.stream_requests, source === 'upstream' ? 1 : 0, source);
-      assert.equal(result.error, null, `${source}: ${result.error}`);
+    for (const [source, result] of await fromUpstreamThenCache(request)) {
       assert.equal(result.response.status, 200, source);
       assert.equal(result.response.headers['transfer-encoding'], undefined, source);
       assert.equal(result.closed, true, `${source}: the connection stayed open`);
