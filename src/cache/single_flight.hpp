@@ -119,8 +119,8 @@ class UntypedSingleFlight {
 
   // Adds `waiter` to the flight running for `key`, or starts `work` on `executor` as a new
   // flight with `waiter` as its first caller. The waiter is completed when the work ends.
-  // REQUIRES: `work` is callable and returns a non-null result (a null one is delivered to
-  // every caller as std::logic_error).
+  // `work` is called once, for a new flight only. REQUIRES: `work` is callable and returns a
+  // non-null result (a null one is delivered to every caller as std::logic_error).
   Ticket Join(const std::string& key, const Executor& executor, WaiterPtr waiter, Work work);
 
   // Takes `waiter` off `flight` unless the finisher already did; the last caller to leave an
@@ -166,7 +166,8 @@ class SingleFlight {
   //   that is ready before the cancellation is delivered even so.
   //
   // The caller is completed through `executor` (the handler's associated executor when it
-  // has one), and new work starts there.
+  // has one), and new work starts there. `work` is called at most once (not at all when
+  // this caller joins a running flight), so it may move what it captured.
   //
   // REQUIRES: the executor the handler runs on is serial (see the file comment); `work`
   // owns what it touches. `*this` is used only while the operation starts.
@@ -233,8 +234,10 @@ class SingleFlight {
     co_return std::make_shared<const Result>(co_await work());
   }
 
+  // Moves `work` into Produce's frame: a flight calls its work once, so the copy a plain
+  // call would make (the function object, and whatever it captured) is waste.
   static UntypedSingleFlight::Work Erase(Work work) {
-    return [work = std::move(work)] { return Produce(work); };
+    return [work = std::move(work)]() mutable { return Produce(std::move(work)); };
   }
 
   UntypedSingleFlight untyped_;

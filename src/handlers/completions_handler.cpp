@@ -39,10 +39,11 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
   // Identical misses in flight share one upstream call. The call is not this caller's: if it
   // leaves, the others still get their answer; when the last one leaves, the call is
   // cancelled, so nobody pays for tokens no one will read.
+  // Called once per flight, so it hands its captures over instead of copying them.
   CompletionFlights::Work work = [&context = context_, request, key, id = std::string(request_id),
-                                  deadline =
-                                      exchange.ArrivedAt() + context_.settings.upstream_timeout] {
-    return CallUpstreamOnce(context, request, key, id, deadline);
+                                  deadline = exchange.ArrivedAt() +
+                                             context_.settings.upstream_timeout]() mutable {
+    return CallUpstreamOnce(context, std::move(request), std::move(key), std::move(id), deadline);
   };
   // Raced as one parallel group of two plain operations, the wait for the flight and a
   // watch of the caller's socket: no coroutine frame of their own.
