@@ -57,7 +57,9 @@ Task<bool> StreamHandler::ReplayCached(http::Exchange& exchange, const cache::Ca
   auto hit = co_await LookupCached(context_, key, exchange.RequestId());
   if (!hit) co_return false;
   RelayReport report;
-  if (co_await exchange.BeginEventStream()) {
+  // The whole answer is at hand: the head leaves with the first events (all of them, for an
+  // answer under one write).
+  if (co_await exchange.BeginEventStream({}, http::Exchange::HeadTiming::kWithFirstEvents)) {
     report = co_await ReplayStream(**hit, exchange, context_.settings.replay_chunk_bytes);
   }
   LogStreamEnd(context_.logger, exchange.RequestId(), report, /*cached=*/true);
@@ -129,7 +131,10 @@ Task<void> StreamHandler::Relay(http::Exchange& exchange, OpenedStream opened,
                                 const cache::CacheKey& key) {
   const std::string_view request_id = exchange.RequestId();
   RelayReport report;
-  if (co_await exchange.BeginEventStream()) {
+  // When the upstream's head came with the first events, ours leaves with them.
+  const auto timing = opened.stream->HasReadyEvent() ? http::Exchange::HeadTiming::kWithFirstEvents
+                                                     : http::Exchange::HeadTiming::kNow;
+  if (co_await exchange.BeginEventStream({}, timing)) {
     report = co_await RelayStream(
         *opened.stream, exchange,
         RelayOptions{context_.settings.stream_heartbeat, context_.settings.stream_buffer_events});

@@ -121,6 +121,11 @@ class Forwarder {
       // Whatever is already waiting leaves in one write, without arming the heartbeat timer
       // or racing anything: a burst of upstream events costs one wait, not one per event.
       TakeWaiting();
+      if (batch_.empty() && exchange_.EventStreamHeadPending() &&
+          !co_await SendHeadUnlessEventsAreReady()) {
+        report_.outcome = StreamOutcome::kClientDisconnected;
+        co_return;
+      }
       if (batch_.empty()) {
         heartbeat_timer.expires_after(heartbeat_);
         if (!co_await WaitForWork(heartbeat_timer)) {
@@ -150,6 +155,19 @@ class Forwarder {
   }
 
  private:
+  // The head was held back to leave with the first events (HeadTiming::kWithFirstEvents).
+  // The pump gets one turn: when the upstream's head read brought events, as it usually
+  // does, they are in the channel after it and the loop writes them with the head. If none
+  // are, the head goes now, alone, before any wait: the caller is never kept without it.
+  // False when the caller is gone.
+  Task<bool> SendHeadUnlessEventsAreReady() {
+    const auto executor = co_await net::this_coro::executor;
+    co_await net::post(executor, kAsTuple);
+    TakeWaiting();
+    if (!batch_.empty()) co_return true;
+    co_return co_await exchange_.FlushEventStreamHead();
+  }
+
   // While the pump keeps delivering events already read from the upstream (a burst, one TCP
   // read holds dozens), yield to it and take them too: one write per burst instead of one
   // write, and one wakeup of the caller, per event. Events spaced in time cost one yield.

@@ -45,8 +45,9 @@ struct RelayOptions {
   std::size_t buffer_events = 16;
 };
 
-// REQUIRES: exchange.BeginEventStream() succeeded. `upstream` and `exchange` outlive the call
-// (the handler owns both and awaits this at once).
+// REQUIRES: exchange.BeginEventStream() succeeded; it may have held the head back for the
+// first events (the relay sends it alone before it first waits). `upstream` and `exchange`
+// outlive the call (the handler owns both and awaits this at once).
 Task<RelayReport> RelayStream(upstream::CompletionStream& upstream, http::Exchange& exchange,
                               RelayOptions options);
 

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -135,7 +136,7 @@ Task<bool> Exchange::Respond(bhttp::status status, std::string body, HeaderList 
   co_return co_await WriteHeadAndBody(head.Finish(), body);
 }
 
-Task<bool> Exchange::BeginEventStream(HeaderList extra) {
+Task<bool> Exchange::BeginEventStream(HeaderList extra, HeadTiming timing) {
   responded_ = true;
   event_stream_ = true;
   status_ = 200;
@@ -150,8 +151,14 @@ Task<bool> Exchange::BeginEventStream(HeaderList extra) {
   head.Add("X-Accel-Buffering", "no");
   for (auto& [name, value] : extra) head.Add(name, value);
   if (chunked_) head.Add("Transfer-Encoding", "chunked");
+  if (timing == HeadTiming::kWithFirstEvents) {
+    pending_head_ = head.Finish();
+    co_return !connection_.broken;
+  }
   co_return co_await WriteHeadAndBody(head.Finish(), {});
 }
+
+Task<bool> Exchange::FlushEventStreamHead() { return WriteEventStreamPart({}, /*last=*/false); }
 
 namespace {
 
@@ -180,40 +187,41 @@ constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
 Task<bool> Exchange::WriteEvents(std::string_view events) {
   if (events.empty()) co_return !connection_.broken;
-  if (connection_.broken) co_return false;
-  if (!chunked_) {
-    const std::array<net::const_buffer, 1> body{net::buffer(events.data(), events.size())};
-    co_return co_await WriteAll(body);
-  }
-  const ChunkSizeLine size_line(events.size());
-  const std::array<net::const_buffer, 3> buffers{size_line.Buffer(),
-                                                 net::buffer(events.data(), events.size()),
-                                                 net::buffer(kChunkEnd.data(), kChunkEnd.size())};
-  co_return co_await WriteAll(buffers);
+  co_return co_await WriteEventStreamPart(events, /*last=*/false);
 }
 
 Task<bool> Exchange::EndEventStream(std::string_view final_events) {
   if (connection_.broken) co_return false;
-  if (!chunked_) {
-    // HTTP/1.0: the stream ends when the connection does.
-    close_after_ = true;
-    co_return co_await WriteEvents(final_events);
-  }
-  if (final_events.empty()) {
-    const std::array<net::const_buffer, 1> last{net::buffer(kLastChunk.data(), kLastChunk.size())};
-    co_return co_await WriteAll(last);
-  }
-  const ChunkSizeLine size_line(final_events.size());
-  const std::array<net::const_buffer, 4> buffers{
-      size_line.Buffer(), net::buffer(final_events.data(), final_events.size()),
-      net::buffer(kChunkEnd.data(), kChunkEnd.size()),
-      net::buffer(kLastChunk.data(), kLastChunk.size())};
+  // HTTP/1.0 has no end marker: the stream ends when the connection does.
+  if (!chunked_) close_after_ = true;
+  co_return co_await WriteEventStreamPart(final_events, /*last=*/chunked_);
+}
+
+Task<bool> Exchange::WriteEventStreamPart(std::string_view events, bool last) {
+  if (connection_.broken) co_return false;
+  // Taken out first: whatever the write's outcome, the head is never sent twice.
+  const std::string head = std::exchange(pending_head_, std::string());
+  const bool framed = chunked_ && !events.empty();
+  const ChunkSizeLine size_line(events.size());
+  const std::array<net::const_buffer, 5> buffers{
+      net::buffer(head), framed ? size_line.Buffer() : net::const_buffer(),
+      net::buffer(events.data(), events.size()),
+      net::buffer(kChunkEnd.data(), framed ? kChunkEnd.size() : 0),
+      net::buffer(kLastChunk.data(), last ? kLastChunk.size() : 0)};
+  if (net::buffer_size(buffers) == 0) co_return true;
   co_return co_await WriteAll(buffers);
 }
 
 void Exchange::AbortEventStream() {
   // No terminating chunk: the client's HTTP layer reports an incomplete body, in addition to
   // the error event it already received.
+  if (!pending_head_.empty() && !connection_.broken) {
+    // The caller still learns the stream began; it then sees it cut, as after any abort.
+    const std::array<net::const_buffer, 1> head{net::buffer(pending_head_)};
+    boost::system::error_code not_sent;
+    (void)core::SendNow(connection_.stream.socket(), head, not_sent);
+    pending_head_.clear();
+  }
   connection_.broken = true;
   close_after_ = true;
   boost::system::error_code ignored;

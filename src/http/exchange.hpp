@@ -84,11 +84,25 @@ class Exchange {
   Task<bool> Respond(bhttp::status status, std::string body, HeaderList extra = {},
                      std::string_view content_type = kJsonContentType);
 
+  // When BeginEventStream() sends the head.
+  enum class HeadTiming {
+    kNow,
+    // With the first WriteEvents() or EndEventStream(), in the same write: one wakeup of the
+    // caller instead of two when the first events are ready at once (a cached replay, or an
+    // upstream whose head read brought them). A handler that may wait before its first
+    // events calls FlushEventStreamHead() first, so the caller is not kept without a head.
+    kWithFirstEvents,
+  };
+
   // Sends `200` and the event-stream head (text/event-stream, no-cache, X-Accel-Buffering:
-  // no) with chunked framing. Then WriteEvents() any number of times and end with
-  // EndEventStream() (the connection stays usable) or AbortEventStream() (closes it, so the
-  // caller sees a cut stream). Each returns false when the client is gone.
-  Task<bool> BeginEventStream(HeaderList extra = {});
+  // no) with chunked framing, now or with the first events (`timing`). Then WriteEvents()
+  // any number of times and end with EndEventStream() (the connection stays usable) or
+  // AbortEventStream() (closes it, so the caller sees a cut stream). Each returns false when
+  // the client is gone.
+  Task<bool> BeginEventStream(HeaderList extra = {}, HeadTiming timing = HeadTiming::kNow);
+  // Sends a head that BeginEventStream() held back, alone; true at once when none is held.
+  Task<bool> FlushEventStreamHead();
+  [[nodiscard]] bool EventStreamHeadPending() const { return !pending_head_.empty(); }
   // Writes `events` (one or more complete SSE events, each ending in a blank line) and
   // flushes them to the socket before returning.
   Task<bool> WriteEvents(std::string_view events);
@@ -96,6 +110,8 @@ class Exchange {
   // one write, so the caller is woken once for both. HTTP/1.0 has no end marker: the
   // connection closes after the response instead.
   Task<bool> EndEventStream(std::string_view final_events = {});
+  // Closes the connection without the end of the stream. A head still held back is sent
+  // first, as far as the socket takes it without waiting.
   void AbortEventStream();
 
   // Completes when the peer closes its side of the connection or the connection breaks
@@ -133,6 +149,9 @@ class Exchange {
   [[nodiscard]] ResponseHead StartHead(unsigned status, bool keep_alive) const;
   [[nodiscard]] bool KeepsAlive() const;
   Task<bool> WriteHeadAndBody(std::string head, std::string_view body);
+  // One write of the event stream: the held-back head (if any), `events` as one chunk (if
+  // any), and the last chunk when `last` (chunked framing only).
+  Task<bool> WriteEventStreamPart(std::string_view events, bool last);
   // Writes every buffer within the write deadline; false (and the connection broken) when
   // the client is gone. REQUIRES: the buffers outlive the awaited call.
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
@@ -192,6 +211,7 @@ class Exchange {
   bhttp::request_parser<bhttp::string_body>& parser_;
   std::string request_id_;
   Clock::time_point arrived_at_;
+  std::string pending_head_;  // The event-stream head, while BeginEventStream() holds it back.
   bool responded_ = false;
   bool event_stream_ = false;
   bool close_after_ = false;

@@ -207,6 +207,7 @@ class Connection {
   // What the head's read already brought of the body, which is normally all of a whole
   // answer (core/parse_buffered.hpp).
   error_code ParseBuffered(StringParser& parser) { return core::ParseBuffered(parser, buffer_); }
+  error_code ParseBuffered(StreamParser& parser) { return core::ParseBuffered(parser, buffer_); }
 
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
   // (head and JSON body, 1-4 KiB from the real API) would then take two or three reads,
@@ -365,6 +366,18 @@ class AnthropicStream final : public CompletionStream {
     return ApplyReceived();
   }
 
+  // Parses what the head's read already brought of the body (usually the first events), so
+  // HasReadyEvent() and TryNextReady() see them without a read. A malformed start is kept
+  // for Next() to report once the events before it are taken, as a later read's would be.
+  void ParseReceived() {
+    if (const error_code ec = connection_->ParseBuffered(*parser_)) {
+      received_error_ = IoError(ec, "stream read");
+    }
+    // ParseBuffered parses eagerly; left so, each later read would keep reading until the
+    // whole answer was in, and no event would reach the caller before the last.
+    parser_->eager(false);
+  }
+
  private:
   enum class State { kOpen, kFinished, kFailed };
 
@@ -391,6 +404,7 @@ class AnthropicStream final : public CompletionStream {
   SseEvent event_;  // The event being applied; its buffers are reused by the next one.
   StreamAccumulator accumulator_;
   State state_ = State::kOpen;
+  std::optional<UpstreamError> received_error_;  // From ParseReceived(), until reported.
 };
 
 Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
@@ -410,6 +424,7 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
       co_return Fail(
           MakeError(UpstreamErrorKind::kUnavailable, "stream event over the size bound"));
     }
+    if (received_error_) co_return Fail(*std::exchange(received_error_, std::nullopt));
     if (parser_->is_done()) {
       co_return Fail(
           MakeError(UpstreamErrorKind::kUnavailable, "stream ended before message_stop"));
@@ -681,8 +696,10 @@ Task<UpstreamResult<std::unique_ptr<CompletionStream>>> AnthropicClient::Impl::O
   }
   auto parser = std::make_unique<StreamParser>(std::move(*head->parser));
   parser->body_limit(options.max_response_bytes);
-  co_return std::make_unique<AnthropicStream>(*this, worker, std::move(head->connection),
-                                              std::move(parser), call.deadline);
+  auto stream = std::make_unique<AnthropicStream>(*this, worker, std::move(head->connection),
+                                                  std::move(parser), call.deadline);
+  stream->ParseReceived();
+  co_return stream;
 }
 
 AnthropicClient::AnthropicClient(AnthropicClientOptions options, core::WorkerPool& workers,

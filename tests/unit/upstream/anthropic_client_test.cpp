@@ -800,6 +800,50 @@ TEST_F(AnthropicClientTest, StreamThatBurstsTricklesAndBurstsKeepsEveryByte) {
   EXPECT_EQ(server_.Accepted(), 1);
 }
 
+// The head's read usually brings the first events: they are ready at once, before any read.
+// A malformed chunk in that same read is reported by Next() after the events before it.
+TEST_F(AnthropicClientTest, EventsThatCameWithTheHeadAreReadyAndAMalformedChunkAfterThemFails) {
+  server_.Enqueue({Write(std::string(kStreamHead) +
+                         Chunk(kStartEvent + kBlockStart + TextDelta("Hi") + TextDelta(" there")) +
+                         "zz\r\nnot a chunk\r\n"),
+                   Pause(std::chrono::seconds(5))});
+  const auto outcome = Run([&]() -> Task<std::pair<std::vector<std::string>, std::string>> {
+    auto stream = co_await Client().OpenStream(TestRequest(), Within(std::chrono::seconds(5)));
+    if (!stream)
+      co_return std::pair{std::vector<std::string>{}, "open: " + stream.error().log_message};
+    std::vector<std::string> deltas;
+    if (!(*stream)->HasReadyEvent()) co_return std::pair{deltas, std::string("no event was ready")};
+    while (auto ready = (*stream)->TryNextReady()) {
+      if (!*ready) co_return std::pair{deltas, "ready error: " + ready->error().log_message};
+      deltas.push_back(std::move((*ready)->text));
+    }
+    UpstreamResult<StreamEvent> next = co_await (*stream)->Next();
+    co_return std::pair{deltas, next ? std::string("no error") : next.error().log_message};
+  }());
+  EXPECT_EQ(outcome.first, (std::vector<std::string>{"Hi", " there"}));
+  EXPECT_NE(outcome.second.find("stream read"), std::string::npos) << outcome.second;
+}
+
+// After events that came with the head, each later read hands over what it brought: the
+// next delta arrives while the upstream is still writing (here: waiting, until the client
+// closes), not with the end of the answer.
+TEST_F(AnthropicClientTest, AfterEventsThatCameWithTheHeadLaterDeltasArriveAsTheyCome) {
+  server_.Enqueue(
+      {Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + TextDelta("Hi"))),
+       Pause(std::chrono::milliseconds(20)), Write(Chunk(TextDelta(" there"))), Hang()});
+  const auto deltas = Run([&]() -> Task<std::vector<std::string>> {
+    std::vector<std::string> texts;
+    auto stream = co_await Client().OpenStream(TestRequest(), Within(std::chrono::seconds(5)));
+    if (!stream) co_return std::vector<std::string>{"open: " + stream.error().log_message};
+    for (int i = 0; i < 2; ++i) {
+      UpstreamResult<StreamEvent> next = co_await (*stream)->Next();
+      texts.push_back(next ? next->text : "error: " + next.error().log_message);
+    }
+    co_return texts;
+  }());
+  EXPECT_EQ(deltas, (std::vector<std::string>{"Hi", " there"}));
+}
+
 TEST_F(AnthropicClientTest, StreamCutBeforeMessageStopIsUnavailable) {
   server_.Enqueue(
       {Write(std::string(kStreamHead) + Chunk(kStartEvent + kBlockStart + TextDelta("Hi"))),
