@@ -40,11 +40,13 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
   // leaves, the others still get their answer; when the last one leaves, the call is
   // cancelled, so nobody pays for tokens no one will read.
   // Called once per flight, so it hands its captures over instead of copying them.
-  CompletionFlights::Work work = [&context = context_, request, key, id = std::string(request_id),
-                                  deadline = exchange.ArrivedAt() +
-                                             context_.settings.upstream_timeout]() mutable {
-    return CallUpstreamOnce(context, std::move(request), std::move(key), std::move(id), deadline);
-  };
+  // (`flight_key` is a copy that is not const, as `key` is, so it can be moved.)
+  CompletionFlights::Work work =
+      [&context = context_, request, flight_key = key, id = std::string(request_id),
+       deadline = exchange.ArrivedAt() + context_.settings.upstream_timeout]() mutable {
+        return CallUpstreamOnce(context, std::move(request), std::move(flight_key), std::move(id),
+                                deadline);
+      };
   // Raced as one parallel group of two plain operations, the wait for the flight and a
   // watch of the caller's socket: no coroutine frame of their own.
   auto [order, failure, flight, watch_error] =
