@@ -373,9 +373,6 @@ class AnthropicStream final : public CompletionStream {
     if (const error_code ec = connection_->ParseBuffered(*parser_)) {
       received_error_ = IoError(ec, "stream read");
     }
-    // ParseBuffered parses eagerly; left so, each later read would keep reading until the
-    // whole answer was in, and no event would reach the caller before the last.
-    parser_->eager(false);
   }
 
  private:

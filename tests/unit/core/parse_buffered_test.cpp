@@ -97,6 +97,22 @@ TEST_F(ParseBufferedTest, ABodyOverTheLimitIsAnError) {
   EXPECT_EQ(ParseBuffered(parser_, buffer_), http::error::body_limit);
 }
 
+// Left eager, a parser makes Beast's async_read_some read until the whole message is in (a
+// stream's events would all wait for its end): the option is restored, either way.
+TEST_F(ParseBufferedTest, TheParserIsLeftEagerOnlyIfItWasEagerBefore) {
+  Receive(std::string(kChunkedHead) + "3\r\nabc\r\n");
+  ParseHead();
+  ASSERT_FALSE(parser_.eager());
+  EXPECT_FALSE(ParseBuffered(parser_, buffer_));
+  EXPECT_EQ(parser_.get().body(), "abc");
+  EXPECT_FALSE(parser_.eager());
+  parser_.eager(true);
+  Receive("3\r\ndef\r\n");
+  EXPECT_FALSE(ParseBuffered(parser_, buffer_));
+  EXPECT_EQ(parser_.get().body(), "abcdef");
+  EXPECT_TRUE(parser_.eager());
+}
+
 TEST_F(ParseBufferedTest, NothingBufferedLeavesTheParserAsItWas) {
   Receive(kHead);
   ParseHead();
