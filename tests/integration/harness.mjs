@@ -316,10 +316,6 @@ export async function startService({sim, env = {}, cwd, dotenv, poll = false} = 
   return {proc, port, url: `http://127.0.0.1:${port}`, key, startup, cwd: dir};
 }
 
-// ------------------------------------------------------------------------------------------
-// HTTP helpers
-
-// A completion request body with one user message (unique unless `text` is given whole).
 // A simulator and a service in front of it, both on their defaults: the fixture of most
 // suites. Both are stopped by stopAll(), like every process started here.
 export async function startSimulatorAndService() {
@@ -327,6 +323,10 @@ export async function startSimulatorAndService() {
   return {sim, service: await startService({sim})};
 }
 
+// ------------------------------------------------------------------------------------------
+// HTTP helpers
+
+// A completion request body with one user message (unique unless `text` is given whole).
 export function body(text, extra = {}) {
   return {messages: [{role: 'user', content: text}], ...extra};
 }
