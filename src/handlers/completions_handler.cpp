@@ -1,10 +1,10 @@
 #include "handlers/completions_handler.hpp"
 
+#include <exception>
 #include <memory>
-#include <variant>
+#include <tuple>
 
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "api/completion_response.hpp"
@@ -47,15 +47,23 @@ Task<void> CompletionsHandler::Handle(http::Exchange& exchange) {
         return CallUpstreamOnce(context, std::move(request), std::move(flight_key), std::move(id),
                                 deadline);
       };
-  // Raced as one parallel group of two plain operations, the wait for the flight and a
-  // watch of the caller's socket: no coroutine frame of their own.
-  auto [order, failure, flight, watch_error] =
-      co_await net::experimental::make_parallel_group(
-          context_.flights.AsyncRun(co_await net::this_coro::executor, key, std::move(work),
-                                    net::deferred),
-          exchange.AsyncWaitClientGone(net::deferred))
-          .async_wait(net::experimental::wait_for_one(), kUseTask);
-  if (order[0] == 1) {
+  // The caller's watch cancels this caller's wait for the flight when it leaves: one
+  // readiness wait on its socket, no parallel group and no coroutine of its own. It ends
+  // before the answer is written.
+  std::exception_ptr failure;
+  CompletionFlights::Outcome flight;
+  bool caller_left = false;
+  {
+    const http::CallerMonitor::Watch watch = exchange.WatchCaller();
+    if (!watch.CallerGone()) {
+      std::tie(failure, flight) = co_await context_.flights.AsyncRun(
+          co_await net::this_coro::executor, key, std::move(work),
+          net::bind_cancellation_slot(watch.Slot(), kAsTuple));
+    }
+    // An answer that was ready before the caller left is still sent; the write finds out.
+    caller_left = watch.CallerGone() && !flight.result;
+  }
+  if (caller_left) {
     if (exchange.ServerTerminating()) {
       co_await RespondDetail(exchange, status::service_unavailable, api::kShuttingDownDetail);
       co_return;

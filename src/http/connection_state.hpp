@@ -14,6 +14,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include "http/caller_monitor.hpp"
 #include "http/server.hpp"
 #include "observability/logger.hpp"
 
@@ -44,6 +45,9 @@ struct ConnectionState {
   // Set (and the socket's pending operations cancelled) when the drain's grace period is
   // over: handlers still running end now, telling their caller why (an error event, a 503).
   bool terminating = false;
+  // Watches the caller while a handler waits upstream; its wait may outlive the handler (see
+  // caller_monitor.hpp). Declared last: destroyed before the stream it watches.
+  CallerMonitor caller_monitor{stream.socket(), terminating};
 };
 
 }  // namespace cms::http

@@ -32,6 +32,7 @@
 #include <boost/system/result.hpp>
 
 #include "core/net.hpp"
+#include "http/caller_monitor.hpp"
 #include "http/response_head.hpp"
 
 namespace cms::http {
@@ -120,6 +121,12 @@ class Exchange {
   // it returns at once. Handlers race it against upstream work so a departed caller cancels
   // that work.
   Task<void> WaitUntilClientGone();
+
+  // Watches the caller while the handler waits on one operation at a time, cancelling it
+  // (terminal) through the watch's slot when the caller goes: the cheapest way for a handler
+  // that does not write to its caller meanwhile (see http/caller_monitor.hpp). CallerGone()
+  // is true at once when the drain's grace period is over (ServerTerminating()).
+  [[nodiscard]] CallerMonitor::Watch WatchCaller();
 
   // WaitUntilClientGone() as a plain asynchronous operation, for a handler that races it in
   // a parallel group (the completions handler with its flight, the stream relay with its
