@@ -3,6 +3,7 @@
 #include <memory>
 #include <variant>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -30,6 +31,15 @@ void LogStreamEnd(observability::Logger& logger, std::string_view request_id,
                {"output_tokens", output_tokens},
                {"outcome", StreamOutcomeName(report.outcome)},
                {"cached", cached}});
+}
+
+// The caller left, or the drain's grace period ended, before the stream began.
+Task<void> EndForDepartedCaller(observability::Logger& logger, http::Exchange& exchange) {
+  if (exchange.ServerTerminating()) {
+    co_await RespondDetail(exchange, http::bhttp::status::service_unavailable,
+                           api::kShuttingDownDetail);
+  }
+  LogStreamEnd(logger, exchange.RequestId(), RelayReport{}, /*cached=*/false);
 }
 }  // namespace
 
@@ -93,24 +103,25 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
                                       request_id};
   SteadyTimer first_byte_deadline{co_await net::this_coro::executor,
                                   Clock::now() + context_.settings.first_byte_timeout};
-  // One parallel group: the upstream call's coroutine against two plain operations (the
-  // caller's socket, the first-byte timer), with no coroutine frames of their own.
-  auto [order, failure, stream, watch_error, deadline_error] =
+  // One parallel group: the upstream call's coroutine against the first-byte timer, cancelled
+  // by the caller's watch when the caller leaves.
+  const http::CallerMonitor::Watch watch = exchange.WatchCaller();
+  if (watch.CallerGone()) {
+    co_await EndForDepartedCaller(context_.logger, exchange);
+    co_return std::nullopt;
+  }
+  auto [order, failure, stream, deadline_error] =
       co_await net::experimental::make_parallel_group(
           net::co_spawn(co_await net::this_coro::executor,
                         context_.provider.OpenStream(request, options), net::deferred),
-          exchange.AsyncWaitClientGone(net::deferred),
           first_byte_deadline.async_wait(net::deferred))
-          .async_wait(net::experimental::wait_for_one(), kUseTask);
-  if (order[0] == 1) {
-    if (exchange.ServerTerminating()) {
-      co_await RespondDetail(exchange, http::bhttp::status::service_unavailable,
-                             api::kShuttingDownDetail);
-    }
-    LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
+          .async_wait(net::experimental::wait_for_one(),
+                      net::bind_cancellation_slot(watch.Slot(), kUseTask));
+  if (watch.CallerGone()) {
+    co_await EndForDepartedCaller(context_.logger, exchange);
     co_return std::nullopt;
   }
-  if (order[0] == 2) {
+  if (order[0] == 1) {
     // The upstream accepted the connection but has not begun answering: the stream's own
     // deadline, shorter than the whole call's (UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS).
     co_await RefuseBeforeStart(

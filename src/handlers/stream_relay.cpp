@@ -3,6 +3,7 @@
 #include <memory>
 #include <variant>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -185,24 +186,25 @@ class Forwarder {
   // departure. One parallel group of plain operations, not coroutines: a waiting stream
   // holds no frame per branch, and the losers complete with operation_aborted as values (an
   // exception per wait, through libgcc's unwinder and its process-wide lock, was once most
-  // of a stream's CPU). False when the caller is gone.
+  // of a stream's CPU). The caller's watch cancels the group when it leaves; its readiness
+  // wait stays armed across the writes in between, so a stream re-arms it only after the
+  // caller sent something (http/caller_monitor.hpp). False when the caller is gone.
   Task<bool> WaitForWork(SteadyTimer& heartbeat_timer) {
-    if (exchange_.ServerTerminating()) co_return false;
-    auto [order, receive_error, item, timer_error, watch_error] =
-        co_await net::experimental::make_parallel_group(
-            channel_.async_receive(net::deferred), heartbeat_timer.async_wait(net::deferred),
-            exchange_.AsyncWaitClientGone(net::deferred))
-            .async_wait(net::experimental::wait_for_one(), kUseTask);
-    switch (order[0]) {
-      case 0:
-        AbsorbReceived(receive_error, std::move(item));
-        co_return true;
-      case 1:
-        batch_ = api::HeartbeatComment();
-        co_return true;
-      default:
-        co_return false;  // The caller is gone, or the drain ended the stream.
+    const http::CallerMonitor::Watch watch = exchange_.WatchCaller();
+    if (watch.CallerGone()) co_return false;
+    auto [order, receive_error, item, timer_error] =
+        co_await net::experimental::make_parallel_group(channel_.async_receive(net::deferred),
+                                                        heartbeat_timer.async_wait(net::deferred))
+            .async_wait(net::experimental::wait_for_one(),
+                        net::bind_cancellation_slot(watch.Slot(), kUseTask));
+    // An item that came before the caller left is still taken; the next wait sees it gone.
+    if (order[0] == 0 && (!receive_error || !watch.CallerGone())) {
+      AbsorbReceived(receive_error, std::move(item));
+      co_return true;
     }
+    if (watch.CallerGone()) co_return false;  // Or the drain ended the stream.
+    batch_ = api::HeartbeatComment();
+    co_return true;
   }
 
   void AbsorbReceived(const boost::system::error_code& error, RelayItem item) {

@@ -11,7 +11,9 @@
 //     ends).
 // Ending the pump cancels the upstream read: a departed caller stops the upstream at once.
 // The caller is watched only between writes, never during one, so a write is never cut by
-// the watch and a drain's closing error event never lands inside a half-written chunk.
+// the watch and a drain's closing error event never lands inside a half-written chunk. (The
+// readiness wait under the watch stays armed across writes, but cancels nothing while no
+// watch listens: see http/caller_monitor.hpp.)
 #pragma once
 
 #include <chrono>
