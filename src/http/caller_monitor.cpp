@@ -19,26 +19,20 @@ struct CallerMonitor::State {
   unsigned generation = 0;   // Of the wait whose completion counts; older ones are ignored.
 };
 
-namespace {
-
-enum class Activity { kGone, kNone, kSentBytes };
-
-Activity ActivityAfterWait(TcpSocket& socket, const boost::system::error_code& ec) {
-  // operation_aborted: the drain past its grace cancelled the socket's operations; any other
-  // error: the connection broke.
-  if (ec) return Activity::kGone;
+CallerActivity CallerActivityAfterWait(TcpSocket& socket, const boost::system::error_code& ec) {
+  // operation_aborted: the drain past its grace cancelled the socket's operations (or the
+  // watcher's own race cancelled the wait); any other error: the connection broke.
+  if (ec) return CallerActivity::kGone;
   switch (core::PeekSocket(socket)) {
     case core::SocketPeek::kEmpty:
-      return Activity::kNone;
+      return CallerActivity::kNone;
     case core::SocketPeek::kHasBytes:
-      return Activity::kSentBytes;
+      return CallerActivity::kSentBytes;
     case core::SocketPeek::kClosed:
       break;
   }
-  return Activity::kGone;
+  return CallerActivity::kGone;
 }
-
-}  // namespace
 
 void CallerMonitor::OnWaitDone(const std::shared_ptr<State>& state, unsigned generation,
                                const boost::system::error_code& ec) {
@@ -49,16 +43,16 @@ void CallerMonitor::OnWaitDone(const std::shared_ptr<State>& state, unsigned gen
   if (!state->listening) return;
   // Waiting for errors only, any completion is one (unread bytes stay readable after a reset,
   // so a peek would say the caller is still there).
-  const Activity activity =
-      state->errors_only ? Activity::kGone : ActivityAfterWait(*state->socket, ec);
+  const CallerActivity activity =
+      state->errors_only ? CallerActivity::kGone : CallerActivityAfterWait(*state->socket, ec);
   switch (activity) {
-    case Activity::kNone:
+    case CallerActivity::kNone:
       Arm(state, TcpSocket::wait_read);
       return;
-    case Activity::kSentBytes:
+    case CallerActivity::kSentBytes:
       Arm(state, TcpSocket::wait_error);
       return;
-    case Activity::kGone:
+    case CallerActivity::kGone:
       state->gone = true;
       state->signal.emit(net::cancellation_type::terminal);
       return;

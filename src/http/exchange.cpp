@@ -13,7 +13,6 @@
 
 #include "core/parse_buffered.hpp"
 #include "core/send_now.hpp"
-#include "core/socket_peek.hpp"
 #include "http/connection_state.hpp"
 
 namespace cms::http {
@@ -239,20 +238,5 @@ Task<void> Exchange::WaitUntilClientGone() {
 }
 
 TcpSocket& Exchange::CallerSocket() { return connection_.stream.socket(); }
-
-Exchange::ClientActivity Exchange::ClientActivityAfterWait(const boost::system::error_code& ec) {
-  // operation_aborted: cancelled by our caller (its other branch finished) or the socket was
-  // closed by a drain past its grace; any other error: the connection broke.
-  if (ec) return ClientActivity::kGone;
-  switch (core::PeekSocket(CallerSocket())) {
-    case core::SocketPeek::kEmpty:
-      return ClientActivity::kNone;
-    case core::SocketPeek::kHasBytes:
-      return ClientActivity::kSentBytes;
-    case core::SocketPeek::kClosed:
-      break;
-  }
-  return ClientActivity::kGone;
-}
 
 }  // namespace cms::http

@@ -118,8 +118,9 @@ class Exchange {
   // Completes when the peer closes its side of the connection or the connection breaks
   // (the client went away), or when the server's drain grace period is over
   // (ServerTerminating() then says so). Honours the caller's cancellation slot: cancelled,
-  // it returns at once. Handlers race it against upstream work so a departed caller cancels
-  // that work.
+  // it returns at once. For racing with `||` against a coroutine (the upstream gate's wait,
+  // the simulator); a handler that awaits one operation binds WatchCaller()'s slot to it
+  // instead, which arms no wait of its own per request.
   Task<void> WaitUntilClientGone();
 
   // Watches the caller while the handler waits on one operation at a time, cancelling it
@@ -127,18 +128,6 @@ class Exchange {
   // that does not write to its caller meanwhile (see http/caller_monitor.hpp). CallerGone()
   // is true at once when the drain's grace period is over (ServerTerminating()).
   [[nodiscard]] CallerMonitor::Watch WatchCaller();
-
-  // WaitUntilClientGone() as a plain asynchronous operation, for a handler that races it in
-  // a parallel group (the completions handler with its flight, the stream relay with its
-  // channel and heartbeat): no coroutine frame and no co_spawn for the watcher. Completes
-  // (signature void(error_code), always success) when the caller is gone or the drain ended
-  // the wait; when cancelled (terminal cancellation, as a parallel group emits), completes
-  // at once.
-  template <class Token>
-  auto AsyncWaitClientGone(Token&& token) {
-    return net::async_compose<Token, void(boost::system::error_code)>(ClientGoneWatch{this}, token,
-                                                                      CallerSocket());
-  }
 
   // True once the server's shutdown grace period is over: the handler must end now, telling
   // its caller why if it still can.
@@ -165,13 +154,14 @@ class Exchange {
 
   TcpSocket& CallerSocket();
 
-  // What a completed wait for the caller's socket to become readable (`ec`) meant:
-  //   kGone:      EOF, reset, a broken connection, or the drain ended the wait.
-  //   kNone:      a spurious wakeup; wait again.
-  //   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
-  //               its socket stays readable.
-  enum class ClientActivity { kGone, kNone, kSentBytes };
-  [[nodiscard]] ClientActivity ClientActivityAfterWait(const boost::system::error_code& ec);
+  // WaitUntilClientGone() as a plain asynchronous operation (no coroutine frame for the
+  // watcher). Completes (signature void(error_code), always success) when the caller is gone
+  // or the drain ended the wait; when cancelled (terminal cancellation), completes at once.
+  template <class Token>
+  auto AsyncWaitClientGone(Token&& token) {
+    return net::async_compose<Token, void(boost::system::error_code)>(ClientGoneWatch{this}, token,
+                                                                      CallerSocket());
+  }
 
   // The state machine of AsyncWaitClientGone(): wait for readability, ask what it meant,
   // and after the caller sent more bytes (it is still there, its socket stays readable)
@@ -194,13 +184,13 @@ class Exchange {
           socket.async_wait(TcpSocket::wait_read, std::move(self));
           return;
         case State::kReadable:
-          switch (exchange->ClientActivityAfterWait(ec)) {
-            case ClientActivity::kGone:
+          switch (CallerActivityAfterWait(socket, ec)) {
+            case CallerActivity::kGone:
               break;
-            case ClientActivity::kNone:
+            case CallerActivity::kNone:
               socket.async_wait(TcpSocket::wait_read, std::move(self));
               return;
-            case ClientActivity::kSentBytes:
+            case CallerActivity::kSentBytes:
               state = State::kDormant;
               socket.async_wait(TcpSocket::wait_error, std::move(self));
               return;
