@@ -6,11 +6,11 @@
 #include <list>
 #include <mutex>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 namespace cms::cache {
 namespace {
@@ -36,6 +36,10 @@ std::size_t ShardCount(const MemoryCacheOptions& options) {
       1, std::min(options.max_entries, options.max_bytes / MemoryCache::kMinShardBytes));
   return std::clamp<std::size_t>(options.shards, 1, most);
 }
+
+// libstdc++'s string hash (murmur, 8 bytes a step) took fewer instructions than Boost
+// 1.81's on these 64-character digest keys; the flat map mixes it again itself.
+using KeyHash = std::hash<std::string_view>;
 
 }  // namespace
 
@@ -93,7 +97,10 @@ struct MemoryCache::Shard {
   LruList lru;           // Most recently used first.
   ExpiryList by_expiry;  // Soonest expiry first.
   // Keys are views of Entry::key, which list nodes keep in place until the entry is erased.
-  std::unordered_map<std::string_view, LruList::iterator> index;
+  // Open addressing: a lookup reads one group of slot tags and, for a match, one slot. Every
+  // cache miss looks up twice and evicts once, in a table mostly out of the CPU's caches;
+  // std::unordered_map's bucket-then-node chase was 2.3% of the service's CPU at c=256.
+  boost::unordered_flat_map<std::string_view, LruList::iterator, KeyHash> index;
   std::size_t bytes = 0;
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
@@ -128,7 +135,7 @@ std::size_t MemoryCache::EntryBytes(std::string_view key, const core::Completion
 }
 
 MemoryCache::Shard& MemoryCache::ShardFor(std::string_view key) const {
-  return shards_[std::hash<std::string_view>{}(key) % shard_count_];
+  return shards_[KeyHash{}(key) % shard_count_];
 }
 
 std::optional<CachedCompletion> MemoryCache::Get(const CacheKey& key) {
