@@ -41,6 +41,18 @@ class CallerMonitorTest : public ::testing::Test {
     return outcome.value_or(net::error::would_block);
   }
 
+  // The watched wait ends early, cancelled because the caller is gone.
+  void ExpectDepartureSeen(const CallerMonitor::Watch& watch) {
+    EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
+    EXPECT_TRUE(watch.CallerGone());
+  }
+
+  // The watched wait runs to its limit: nothing was taken for a departure.
+  void ExpectNoDeparture(const CallerMonitor::Watch& watch, std::chrono::milliseconds limit) {
+    EXPECT_EQ(WaitWatched(watch, limit), boost::system::error_code{});
+    EXPECT_FALSE(watch.CallerGone());
+  }
+
   // Runs whatever is ready now (a completion that came in, with nobody waiting on it).
   void RunReady() {
     context_.restart();
@@ -61,23 +73,19 @@ class CallerMonitorTest : public ::testing::Test {
 
 TEST_F(CallerMonitorTest, ACallerThatStaysIsNotGone) {
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
-  EXPECT_FALSE(watch.CallerGone());
-  EXPECT_EQ(WaitWatched(watch, 50ms), boost::system::error_code{});
-  EXPECT_FALSE(watch.CallerGone());
+  ExpectNoDeparture(watch, 50ms);
 }
 
 TEST_F(CallerMonitorTest, ACallerThatClosesCancelsTheWatchedWait) {
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
   peer_.close();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(watch.CallerGone());
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, ACallerThatResetsCancelsTheWatchedWait) {
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
   ResetPeer();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(watch.CallerGone());
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, APipelinedRequestIsNotADepartureAndIsLeftUnread) {
@@ -85,8 +93,7 @@ TEST_F(CallerMonitorTest, APipelinedRequestIsNotADepartureAndIsLeftUnread) {
   net::write(peer_, net::buffer(std::string_view("GET / HTTP/1.1\r\n\r\n")));
   // Readable, with bytes: the caller is still there; the wait is not cancelled (and does
   // not spin on the readable socket either: the timer's limit is reached).
-  EXPECT_EQ(WaitWatched(watch, 100ms), boost::system::error_code{});
-  EXPECT_FALSE(watch.CallerGone());
+  ExpectNoDeparture(watch, 100ms);
   std::array<char, 18> request{};
   net::read(ours_, net::buffer(request));
   EXPECT_EQ(std::string_view(request.data(), request.size()), "GET / HTTP/1.1\r\n\r\n");
@@ -95,24 +102,22 @@ TEST_F(CallerMonitorTest, APipelinedRequestIsNotADepartureAndIsLeftUnread) {
 TEST_F(CallerMonitorTest, AfterAPipelinedRequestAResetIsStillSeen) {
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
   net::write(peer_, net::buffer(std::string_view("x")));
-  EXPECT_EQ(WaitWatched(watch, 100ms), boost::system::error_code{});
+  ExpectNoDeparture(watch, 100ms);
   ResetPeer();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(watch.CallerGone());
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, TheNextWatchSeesAClosingCallerAgainAfterAPipelinedRequest) {
   {
     const CallerMonitor::Watch first = monitor_.WatchCaller();
     net::write(peer_, net::buffer(std::string_view("x")));
-    EXPECT_EQ(WaitWatched(first, 100ms), boost::system::error_code{});
+    ExpectNoDeparture(first, 100ms);
   }
   std::array<char, 1> pipelined{};
   net::read(ours_, net::buffer(pipelined));  // The server reads the pipelined request.
   const CallerMonitor::Watch second = monitor_.WatchCaller();
   peer_.close();  // A plain close (FIN), which a wait for errors only would miss.
-  EXPECT_EQ(WaitWatched(second, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(second.CallerGone());
+  ExpectDepartureSeen(second);
 }
 
 TEST_F(CallerMonitorTest, WithNoWatchTheNextRequestIsLeftToTheServersRead) {
@@ -127,7 +132,7 @@ TEST_F(CallerMonitorTest, WithNoWatchTheNextRequestIsLeftToTheServersRead) {
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
   EXPECT_FALSE(watch.CallerGone());
   peer_.close();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, ACallerWhoLeftBetweenRequestsIsFoundGoneByTheNextWatch) {
@@ -137,8 +142,7 @@ TEST_F(CallerMonitorTest, ACallerWhoLeftBetweenRequestsIsFoundGoneByTheNextWatch
   peer_.close();
   RunReady();
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(watch.CallerGone());
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, OnceTheDrainIsPastItsGraceEveryWatchIsGoneAtOnce) {
@@ -152,8 +156,7 @@ TEST_F(CallerMonitorTest, TheDrainCancellingTheSocketEndsAWatchedWait) {
   // What Server::Drain does past its grace: set the flag, cancel the socket's operations.
   terminating_ = true;
   ours_.cancel();
-  EXPECT_EQ(WaitWatched(watch, 10s), net::error::operation_aborted);
-  EXPECT_TRUE(watch.CallerGone());
+  ExpectDepartureSeen(watch);
 }
 
 TEST_F(CallerMonitorTest, ADepartureWithNobodyWatchingCancelsNothingLater) {
@@ -162,8 +165,7 @@ TEST_F(CallerMonitorTest, ADepartureWithNobodyWatchingCancelsNothingLater) {
   ours_.cancel();
   RunReady();
   const CallerMonitor::Watch watch = monitor_.WatchCaller();
-  EXPECT_FALSE(watch.CallerGone());
-  EXPECT_EQ(WaitWatched(watch, 50ms), boost::system::error_code{});
+  ExpectNoDeparture(watch, 50ms);
 }
 
 TEST(CallerMonitorLifetimeTest, AWaitPendingWhenTheMonitorGoesCompletesHarmlessly) {
