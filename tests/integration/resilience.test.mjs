@@ -16,6 +16,7 @@
 // - UPSTREAM_CONNECT_TIMEOUT_SECONDS: needs an address that swallows SYNs, which loopback
 //   cannot provide portably.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import {after, describe, test} from 'node:test';
 
 import {body, complete, connectionRefused, errorBodyProblem, nonce, rawHttp, rawRequest, readSse, sleep, startService, startSimulator, stopAll, stream, summarizeSse, waitForStats} from './harness.mjs';
@@ -273,6 +274,47 @@ describe('callers that leave', () => {
     assert.equal(access.status, 499);
     await stopBoth(pair);
   });
+
+  test(
+      'a caller that leaves during its second request on a kept-alive connection cancels ' +
+          'that upstream call',
+      async () => {
+        // The service keeps one readiness wait per connection armed between requests
+        // (http/caller_monitor.hpp): the first answer must not use it up, and the second
+        // request's watch must still see the caller go.
+        const pair = await fresh();
+        const {sim, service} = pair;
+        const socket = net.connect({host: '127.0.0.1', port: service.port});
+        await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+        let received = Buffer.alloc(0);
+        socket.on('data', (chunk) => (received = Buffer.concat([received, chunk])));
+        const send = (text, id) => socket.write(rawRequest('POST', '/v1/completions', {
+          headers: [['X-API-Key', service.key], ['Content-Type', 'application/json'],
+                    ['X-Request-Id', id]],
+          body: JSON.stringify(body(text, {max_tokens: 8})),
+        }));
+
+        const first = `kept-first-${nonce()}`;
+        send(`Kept alive ${nonce()}`, first);
+        const answered = await service.proc.waitForEvent('http_request', (e) => e.request_id === first);
+        assert.equal(answered.status, 200);
+        for (let i = 0; i < 100 && !/\r\n\r\n\{[^]*\}$/.test(received.toString()); ++i) await sleep(20);
+        assert.match(received.toString(), /^HTTP\/1\.1 200 /);
+
+        const second = `kept-second-${nonce()}`;
+        send(`Kept alive, leaving [[simulate:slow:5000]] ${nonce()}`, second);
+        await service.proc.waitForEvent('anthropic_request', (e) => e.request_id === second);
+        let stats = await waitForStats(sim, (s) => s.active === 1, 5000);
+        assert.equal(stats.active, 1, JSON.stringify(stats));
+        socket.destroy();
+        stats = await waitForStats(sim, (s) => s.cancelled_by_client >= 1 && s.active === 0, 3000);
+        assert.equal(stats.cancelled_by_client, 1, JSON.stringify(stats));
+        assert.equal(stats.completed, 1, JSON.stringify(stats));  // The first answer only.
+        const gone =
+            await service.proc.waitForEvent('client_disconnected', (e) => e.request_id === second);
+        assert.equal(gone.phase, 'upstream_call');
+        await stopBoth(pair);
+      });
 });
 
 describe('load shedding', () => {
