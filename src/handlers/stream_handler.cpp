@@ -1,12 +1,10 @@
 #include "handlers/stream_handler.hpp"
 
 #include <memory>
-#include <variant>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -21,7 +19,6 @@
 namespace cms::handlers {
 
 namespace {
-using boost::asio::experimental::awaitable_operators::operator||;
 
 void LogStreamEnd(observability::Logger& logger, std::string_view request_id,
                   const RelayReport& report, bool cached) {
@@ -79,15 +76,23 @@ Task<bool> StreamHandler::ReplayCached(http::Exchange& exchange, const cache::Ca
 Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
     http::Exchange& exchange, const core::CompletionRequest& request) {
   const std::string_view request_id = exchange.RequestId();
+  // Until the stream begins, the caller's watch cancels what this waits on when it leaves.
+  const http::CallerMonitor::Watch watch = exchange.WatchCaller();
   // A slot for the whole stream; when none frees up in time the caller is shed with 503.
   std::optional<limits::UpstreamGate::Permit> permit = context_.upstream_gate.TryAcquire();
   if (!permit) {
-    auto waited = co_await (context_.upstream_gate.Acquire() || exchange.WaitUntilClientGone());
-    if (waited.index() == 1) {
+    if (!watch.CallerGone()) {
+      auto [failure, acquired] = co_await net::co_spawn(
+          co_await net::this_coro::executor, context_.upstream_gate.Acquire(),
+          net::bind_cancellation_slot(watch.Slot(), kAsTuple));
+      // Acquire throws only when cancelled, and only the watch cancels it.
+      if (failure && !watch.CallerGone()) std::rethrow_exception(failure);
+      permit = std::move(acquired);
+    }
+    if (watch.CallerGone()) {
       LogStreamEnd(context_.logger, request_id, RelayReport{}, /*cached=*/false);
       co_return std::nullopt;
     }
-    permit = std::move(std::get<0>(waited));
   }
   if (!permit) {
     co_await RefuseBeforeStart(
@@ -105,7 +110,6 @@ Task<std::optional<StreamHandler::OpenedStream>> StreamHandler::Open(
                                   Clock::now() + context_.settings.first_byte_timeout};
   // One parallel group: the upstream call's coroutine against the first-byte timer, cancelled
   // by the caller's watch when the caller leaves.
-  const http::CallerMonitor::Watch watch = exchange.WatchCaller();
   if (watch.CallerGone()) {
     co_await EndForDepartedCaller(context_.logger, exchange);
     co_return std::nullopt;

@@ -19,9 +19,18 @@ struct CallerMonitor::State {
   unsigned generation = 0;   // Of the wait whose completion counts; older ones are ignored.
 };
 
+namespace {
+
+// What a completed wait for the caller's socket to become readable (`ec`) meant:
+//   kGone:      EOF, reset, a broken connection, or the drain ended the wait (cancelled).
+//   kNone:      a spurious wakeup; wait again.
+//   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
+//               its socket stays readable.
+enum class CallerActivity { kGone, kNone, kSentBytes };
+
 CallerActivity CallerActivityAfterWait(TcpSocket& socket, const boost::system::error_code& ec) {
-  // operation_aborted: the drain past its grace cancelled the socket's operations (or the
-  // watcher's own race cancelled the wait); any other error: the connection broke.
+  // operation_aborted: the drain past its grace cancelled the socket's operations; any other
+  // error: the connection broke.
   if (ec) return CallerActivity::kGone;
   switch (core::PeekSocket(socket)) {
     case core::SocketPeek::kEmpty:
@@ -33,6 +42,8 @@ CallerActivity CallerActivityAfterWait(TcpSocket& socket, const boost::system::e
   }
   return CallerActivity::kGone;
 }
+
+}  // namespace
 
 void CallerMonitor::OnWaitDone(const std::shared_ptr<State>& state, unsigned generation,
                                const boost::system::error_code& ec) {

@@ -17,7 +17,7 @@
 // the answer comes first nothing has to be cancelled. The wait completes on the next request
 // with nobody listening, and does nothing more.
 //
-// What the wait's completion means while a watch listens (CallerActivityAfterWait):
+// What the wait's completion means while a watch listens:
 // an error or a cancellation is a departure; readable with no bytes is a spurious wakeup (wait
 // again); readable with bytes is a pipelined request: the caller is still there, and from then
 // on only a socket error is waited for, so a reset is still seen and nothing spins.
@@ -32,15 +32,6 @@
 #include "core/net.hpp"
 
 namespace cms::http {
-
-// What a completed wait for the caller's socket to become readable (`ec`) meant:
-//   kGone:      EOF, reset, a broken connection, or the drain ended the wait (cancelled).
-//   kNone:      a spurious wakeup; wait again.
-//   kSentBytes: the caller sent more bytes (a pipelined request). It is still there, and
-//               its socket stays readable.
-enum class CallerActivity { kGone, kNone, kSentBytes };
-[[nodiscard]] CallerActivity CallerActivityAfterWait(TcpSocket& socket,
-                                                     const boost::system::error_code& ec);
 
 class CallerMonitor {
   struct State;

@@ -231,12 +231,4 @@ bool Exchange::ServerTerminating() const { return connection_.terminating; }
 
 CallerMonitor::Watch Exchange::WatchCaller() { return connection_.caller_monitor.WatchCaller(); }
 
-Task<void> Exchange::WaitUntilClientGone() {
-  // The drain ends this wait past its grace by cancelling the socket's operations (see
-  // Server::Drain): one pending wait per open stream, nothing more resident.
-  co_await AsyncWaitClientGone(kAsTuple);
-}
-
-TcpSocket& Exchange::CallerSocket() { return connection_.stream.socket(); }
-
 }  // namespace cms::http

@@ -21,9 +21,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/compose.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
@@ -115,18 +112,11 @@ class Exchange {
   // first, as far as the socket takes it without waiting.
   void AbortEventStream();
 
-  // Completes when the peer closes its side of the connection or the connection breaks
-  // (the client went away), or when the server's drain grace period is over
-  // (ServerTerminating() then says so). Honours the caller's cancellation slot: cancelled,
-  // it returns at once. For racing with `||` against a coroutine (the upstream gate's wait,
-  // the simulator); a handler that awaits one operation binds WatchCaller()'s slot to it
-  // instead, which arms no wait of its own per request.
-  Task<void> WaitUntilClientGone();
-
   // Watches the caller while the handler waits on one operation at a time, cancelling it
-  // (terminal) through the watch's slot when the caller goes: the cheapest way for a handler
-  // that does not write to its caller meanwhile (see http/caller_monitor.hpp). CallerGone()
-  // is true at once when the drain's grace period is over (ServerTerminating()).
+  // (terminal) through the watch's slot when the caller goes: the peer closed or reset the
+  // connection, or the drain's grace period ended (see http/caller_monitor.hpp). Handlers
+  // bind the slot to their upstream wait so a departed caller cancels that work.
+  // CallerGone() is true at once when the drain's grace period is over (ServerTerminating()).
   [[nodiscard]] CallerMonitor::Watch WatchCaller();
 
   // True once the server's shutdown grace period is over: the handler must end now, telling
@@ -151,58 +141,6 @@ class Exchange {
   // Writes every buffer within the write deadline; false (and the connection broken) when
   // the client is gone. REQUIRES: the buffers outlive the awaited call.
   Task<bool> WriteAll(std::span<const net::const_buffer> buffers);
-
-  TcpSocket& CallerSocket();
-
-  // WaitUntilClientGone() as a plain asynchronous operation (no coroutine frame for the
-  // watcher). Completes (signature void(error_code), always success) when the caller is gone
-  // or the drain ended the wait; when cancelled (terminal cancellation), completes at once.
-  template <class Token>
-  auto AsyncWaitClientGone(Token&& token) {
-    return net::async_compose<Token, void(boost::system::error_code)>(ClientGoneWatch{this}, token,
-                                                                      CallerSocket());
-  }
-
-  // The state machine of AsyncWaitClientGone(): wait for readability, ask what it meant,
-  // and after the caller sent more bytes (it is still there, its socket stays readable)
-  // wait only for a socket error, so that a reset is still seen and nothing spins.
-  struct ClientGoneWatch {
-    Exchange* exchange;
-    enum class State { kStart, kReadable, kDormant, kDone } state = State::kStart;
-
-    template <class Self>
-    void operator()(Self& self, boost::system::error_code ec = {}) {
-      TcpSocket& socket = exchange->CallerSocket();
-      switch (state) {
-        case State::kStart:
-          if (exchange->ServerTerminating()) {
-            state = State::kDone;  // Complete through the executor, never inside initiation.
-            net::post(socket.get_executor(), std::move(self));
-            return;
-          }
-          state = State::kReadable;
-          socket.async_wait(TcpSocket::wait_read, std::move(self));
-          return;
-        case State::kReadable:
-          switch (CallerActivityAfterWait(socket, ec)) {
-            case CallerActivity::kGone:
-              break;
-            case CallerActivity::kNone:
-              socket.async_wait(TcpSocket::wait_read, std::move(self));
-              return;
-            case CallerActivity::kSentBytes:
-              state = State::kDormant;
-              socket.async_wait(TcpSocket::wait_error, std::move(self));
-              return;
-          }
-          break;
-        case State::kDormant:
-        case State::kDone:
-          break;
-      }
-      self.complete(boost::system::error_code{});
-    }
-  };
 
   ConnectionState& connection_;
   bhttp::request_parser<bhttp::string_body>& parser_;

@@ -375,7 +375,7 @@ bool Server::Drain(std::chrono::milliseconds grace) {
   if (!drained) {
     impl_->ForEachConnection([](ConnectionState& connection) {
       connection.terminating = true;
-      // Wakes Exchange::WaitUntilClientGone (and aborts a write in progress); the handler
+      // Wakes the caller watches (CallerMonitor) and aborts a write in progress; the handler
       // then tells its caller, on a fresh write, that the service is shutting down.
       boost::system::error_code ignored;
       connection.stream.socket().cancel(ignored);

@@ -5,7 +5,7 @@
 #include <system_error>
 #include <utility>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
@@ -26,7 +26,6 @@ namespace cms::simulator {
 
 namespace {
 
-using boost::asio::experimental::awaitable_operators::operator||;
 using http::bhttp::status;
 
 // The real API's body limit for Messages (docs/anthropic-api.md §1.6).
@@ -112,11 +111,18 @@ class ActiveRequest {
   Counters& counters_;
 };
 
+// Waits until `until`, or less if the client leaves first. False when the client left.
+Task<bool> PauseUntil(http::Exchange& exchange, SteadyTimer::time_point until) {
+  const http::CallerMonitor::Watch watch = exchange.WatchCaller();
+  if (watch.CallerGone()) co_return false;
+  SteadyTimer timer{co_await net::this_coro::executor, until};
+  co_await timer.async_wait(net::bind_cancellation_slot(watch.Slot(), kAsTuple));
+  co_return !watch.CallerGone();
+}
+
 // Waits `delay`, or less if the client leaves first. False when the client left.
 Task<bool> Pause(http::Exchange& exchange, std::chrono::milliseconds delay) {
-  SteadyTimer timer{co_await net::this_coro::executor, delay};
-  const auto first = co_await (timer.async_wait(kAsTuple) || exchange.WaitUntilClientGone());
-  co_return first.index() == 0;
+  return PauseUntil(exchange, SteadyTimer::clock_type::now() + delay);
 }
 
 // POST /v1/messages.
@@ -166,7 +172,7 @@ class MessagesHandler final : public http::Handler {
     const bool fail_again = faults.fail_times && failures_.CountAndCheck(FailTimesKey(*request),
                                                                          faults.fail_times->times);
     if (faults.outcome == FaultOutcome::kHang && !fail_again) {
-      co_await exchange.WaitUntilClientGone();
+      co_await PauseUntil(exchange, SteadyTimer::time_point::max());  // Until the client leaves.
       co_return Ending::kCancelledByClient;
     }
     const auto delay = faults.first_byte_delay.value_or(options_.first_byte_delay);
