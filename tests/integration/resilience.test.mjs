@@ -388,6 +388,50 @@ describe('load shedding', () => {
         await stopBoth(pair);
       });
 
+  test('a stream queued for a slot whose caller leaves gives up its place at once', async () => {
+    // A queue timeout far beyond the test: only the caller's departure can end the wait.
+    const pair = await fresh({...SHED_ENV, UPSTREAM_QUEUE_TIMEOUT_MS: '30000'});
+    const {sim, service} = pair;
+    const tag = nonce();
+    const holders = [new AbortController(), new AbortController()];
+    const readers = [];
+    for (const [i, controller] of holders.entries()) {
+      const response = await stream(
+          service, body(`Holding stream ${i} [[simulate:chunk-delay:1000]] ${tag}`),
+          {signal: controller.signal});
+      assert.equal(response.status, 200);
+      const reader = response.body.getReader();
+      const first = await reader.read();
+      assert.ok(!first.done && first.value.length > 0);
+      readers.push(reader);
+    }
+
+    const id = `queued-leaver-${nonce()}`;
+    const leaver = new AbortController();
+    const queued = stream(service, body(`Queued, leaving ${tag}`, {max_tokens: 8}),
+                          {signal: leaver.signal, headers: {'X-Request-Id': id}})
+                       .catch((error) => error.name);
+    await waitForCount(service, 'cache_miss', 3);
+    leaver.abort();
+    assert.equal(await queued, 'AbortError');
+    const end = await service.proc.waitForEvent('stream_end', (e) => e.request_id === id);
+    assert.equal(end.outcome, 'client_disconnected');
+
+    // The place in the queue is free again: the next request waits there instead of being
+    // refused at once, and is served when a holder ends.
+    const next = track(complete(service, body(`After the leaver ${tag}`, {max_tokens: 8})));
+    await sleep(300);
+    assert.equal(next.settled, false, 'the departed stream still held the only place in the queue');
+    holders[0].abort();
+    await readers[0].cancel().catch(() => {});
+    assert.equal((await next.promise).status, 200);
+    assert.equal((await sim.stats()).stream_requests, 2);
+
+    holders[1].abort();
+    await readers[1].cancel().catch(() => {});
+    await stopBoth(pair);
+  });
+
   test('a stream holds a slot for its whole life; its slot comes back when it ends', async () => {
     const pair = await fresh(SHED_ENV);
     const {sim, service} = pair;
