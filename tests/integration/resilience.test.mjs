@@ -91,6 +91,30 @@ async function asJson(response) {
 
 after(stopAll);
 
+// Opens `count` slow streams, reads the first text event of each, then keeps them open
+// without reading further: each holds an upstream slot until release() ends it.
+async function holdStreams(service, tag, count) {
+  const holders = [];
+  for (let i = 0; i < count; ++i) {
+    const controller = new AbortController();
+    const response = await stream(
+        service, body(`Long stream ${i} [[simulate:chunk-delay:1000]] ${tag}`),
+        {signal: controller.signal});
+    assert.equal(response.status, 200);
+    const reader = response.body.getReader();
+    const first = await reader.read();
+    assert.ok(!first.done && first.value.length > 0);
+    holders.push({controller, reader});
+  }
+  return holders;
+}
+
+// The caller of a held stream leaves.
+async function release({controller, reader}) {
+  controller.abort();
+  await reader.cancel().catch(() => {});
+}
+
 describe('coalescing of identical concurrent misses', () => {
   test(
       'ten identical requests make one upstream call: one cached:false, nine cached:true',
@@ -393,18 +417,7 @@ describe('load shedding', () => {
     const pair = await fresh({...SHED_ENV, UPSTREAM_QUEUE_TIMEOUT_MS: '30000'});
     const {sim, service} = pair;
     const tag = nonce();
-    const holders = [new AbortController(), new AbortController()];
-    const readers = [];
-    for (const [i, controller] of holders.entries()) {
-      const response = await stream(
-          service, body(`Holding stream ${i} [[simulate:chunk-delay:1000]] ${tag}`),
-          {signal: controller.signal});
-      assert.equal(response.status, 200);
-      const reader = response.body.getReader();
-      const first = await reader.read();
-      assert.ok(!first.done && first.value.length > 0);
-      readers.push(reader);
-    }
+    const holders = await holdStreams(service, tag, 2);
 
     const id = `queued-leaver-${nonce()}`;
     const leaver = new AbortController();
@@ -422,13 +435,11 @@ describe('load shedding', () => {
     const next = track(complete(service, body(`After the leaver ${tag}`, {max_tokens: 8})));
     await sleep(300);
     assert.equal(next.settled, false, 'the departed stream still held the only place in the queue');
-    holders[0].abort();
-    await readers[0].cancel().catch(() => {});
+    await release(holders[0]);
     assert.equal((await next.promise).status, 200);
     assert.equal((await sim.stats()).stream_requests, 2);
 
-    holders[1].abort();
-    await readers[1].cancel().catch(() => {});
+    await release(holders[1]);
     await stopBoth(pair);
   });
 
@@ -436,19 +447,7 @@ describe('load shedding', () => {
     const pair = await fresh(SHED_ENV);
     const {sim, service} = pair;
     const tag = nonce();
-    const holders = [new AbortController(), new AbortController()];
-    const readers = [];
-    for (const [i, controller] of holders.entries()) {
-      const response = await stream(
-          service, body(`Long stream ${i} [[simulate:chunk-delay:1000]] ${tag}`),
-          {signal: controller.signal});
-      assert.equal(response.status, 200);
-      // Read the first text event, then keep the stream open without reading further.
-      const reader = response.body.getReader();
-      const first = await reader.read();
-      assert.ok(!first.done && first.value.length > 0);
-      readers.push(reader);
-    }
+    const holders = await holdStreams(service, tag, 2);
     let stats = await waitForStats(sim, (s) => s.active === 2, 5000);
     assert.equal(stats.active, 2, JSON.stringify(stats));
 
@@ -464,8 +463,7 @@ describe('load shedding', () => {
     assertShed(queued, 'stream past UPSTREAM_QUEUE_TIMEOUT_MS');
     assert.equal((await sim.stats()).stream_requests, 2);
 
-    for (const controller of holders) controller.abort();
-    for (const reader of readers) await reader.cancel().catch(() => {});
+    for (const holder of holders) await release(holder);
     stats = await waitForStats(sim, (s) => s.active === 0, 4000);
     assert.equal(stats.active, 0, JSON.stringify(stats));
     // Both slots are free: two streams and a completion are all served.
