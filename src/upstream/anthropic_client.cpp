@@ -398,7 +398,6 @@ class AnthropicStream final : public CompletionStream {
 
   std::unique_ptr<Connection> connection_;
   std::unique_ptr<StreamParser> parser_;  // Its body is the SSE parser.
-  SseEvent event_;  // The event being applied; its buffers are reused by the next one.
   StreamAccumulator accumulator_;
   State state_ = State::kOpen;
   std::optional<UpstreamError> received_error_;  // From ParseReceived(), until reported.
@@ -432,8 +431,9 @@ Task<UpstreamResult<StreamEvent>> AnthropicStream::NextImpl() {
 }
 
 std::optional<UpstreamResult<StreamEvent>> AnthropicStream::ApplyReceived() {
-  while (!accumulator_.Done() && Sse().Next(event_)) {
-    UpstreamResult<std::string> text = accumulator_.Apply(event_);
+  SseEventView event;
+  while (!accumulator_.Done() && Sse().Next(event)) {
+    UpstreamResult<std::string> text = accumulator_.Apply(event);
     if (!text) return UpstreamResult<StreamEvent>(Fail(text.error()));
     if (!accumulator_.Done() && !text->empty()) {
       return UpstreamResult<StreamEvent>(

@@ -288,7 +288,7 @@ std::optional<std::string> RetryAfterFromHeaders(std::optional<std::string_view>
   return std::to_string(seconds);
 }
 
-UpstreamResult<std::string> StreamAccumulator::Apply(const SseEvent& event) {
+UpstreamResult<std::string> StreamAccumulator::Apply(SseEventView event) {
   constexpr int kStatus = 0;  // The HTTP status was 200; an event has none of its own.
   const std::string_view name = event.event;
   const bool known = name == "message_start" || name == "content_block_start" ||

@@ -68,7 +68,7 @@ class StreamAccumulator {
   // error_type, its message in log_message), malformed JSON, a field of the wrong type, or
   // an event out of order (anything before `message_start`, a second `message_start`).
   // REQUIRES: !Done().
-  [[nodiscard]] UpstreamResult<std::string> Apply(const SseEvent& event);
+  [[nodiscard]] UpstreamResult<std::string> Apply(SseEventView event);
 
   // True once `message_stop` arrived: the answer is complete.
   [[nodiscard]] bool Done() const { return done_; }

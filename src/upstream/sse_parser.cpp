@@ -16,14 +16,13 @@ const char* FindByte(const char* first, const char* last, char byte) {
   return found == nullptr ? last : static_cast<const char*>(found);
 }
 
-constexpr std::size_t kInitialReadySlots = 4;  // A power of two, as every later size.
-
 }  // namespace
 
 SseParser::SseParser(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
 
 void SseParser::Feed(std::string_view bytes) {
   if (overflowed_) return;
+  DropPulled();
   const char* next = bytes.data();
   const char* const end = next + bytes.size();
   if (skip_next_lf_ && next != end) {
@@ -68,26 +67,33 @@ void SseParser::Feed(std::string_view bytes) {
 }
 
 std::optional<SseEvent> SseParser::Next() {
-  if (ready_count_ == 0) return std::nullopt;
-  std::optional<SseEvent> event(std::move(ready_[ready_head_]));
-  PopOldest();
-  return event;
+  SseEventView view;
+  if (!Next(view)) return std::nullopt;
+  return SseEvent{std::string(view.event), std::string(view.data)};
 }
 
-bool SseParser::Next(SseEvent& event) {
-  if (ready_count_ == 0) return false;
-  SseEvent& slot = ready_[ready_head_];
-  event.event.swap(slot.event);
-  event.data.swap(slot.data);
-  PopOldest();
+bool SseParser::Next(SseEventView& event) {
+  if (ready_head_ == ready_.size()) return false;
+  const ReadySizes sizes = ready_[ready_head_++];
+  const std::string_view bytes(ready_bytes_);
+  event.event = bytes.substr(ready_offset_, sizes.name);
+  event.data = bytes.substr(ready_offset_ + sizes.name, sizes.data);
+  ready_offset_ += sizes.name + sizes.data;
   return true;
 }
 
-void SseParser::PopOldest() {
-  --ready_count_;
-  // An empty queue restarts at slot 0, so a stream pulled as it comes reuses one slot's
-  // buffers over and over.
-  ready_head_ = ready_count_ == 0 ? 0 : (ready_head_ + 1) & (ready_.size() - 1);
+void SseParser::DropPulled() {
+  if (ready_head_ == 0) return;
+  if (ready_head_ != ready_.size() && ready_offset_ < ready_bytes_.size() / 2) {
+    // A consumer that keeps a few events queued would otherwise grow the buffer for as long
+    // as the stream lasts; moving the rest down once the pulled part is most of it is
+    // amortised constant time per byte.
+    return;
+  }
+  ready_bytes_.erase(0, ready_offset_);
+  ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_));
+  ready_head_ = 0;
+  ready_offset_ = 0;
 }
 
 bool SseParser::OverBound(std::size_t more_bytes) const {
@@ -139,18 +145,9 @@ void SseParser::ProcessLine(std::string_view line) {
 
 void SseParser::DispatchEvent() {
   if (has_data_ || !building_.event.empty()) {
-    if (ready_count_ == ready_.size()) {
-      // Full: put the ring in order from slot 0, then double it (sizes stay powers of two).
-      std::rotate(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_),
-                  ready_.end());
-      ready_head_ = 0;
-      ready_.resize(std::max(kInitialReadySlots, ready_.size() * 2));
-    }
-    SseEvent& slot = ready_[(ready_head_ + ready_count_) & (ready_.size() - 1)];
-    // The slot's old buffers (a pulled event's, or spare) become the next event's.
-    slot.event.swap(building_.event);
-    slot.data.swap(building_.data);
-    ++ready_count_;
+    ready_bytes_.append(building_.event);
+    ready_bytes_.append(building_.data);
+    ready_.push_back({building_.event.size(), building_.data.size()});
   }
   building_.event.clear();
   building_.data.clear();

@@ -10,9 +10,9 @@
 //   while (std::optional<SseEvent> event = parser.Next()) Handle(*event);
 //   if (parser.Overflowed()) Fail();
 //
-// or, reusing one event's buffers so that a warm stream allocates nothing per event:
+// or, without copying, as views valid until the next Feed():
 //
-//   SseEvent event;
+//   SseEventView event;
 //   while (parser.Next(event)) Handle(event);
 //
 // Grammar handled: lines end in `\n`, `\r\n` or a lone `\r`; a blank line ends an event; a
@@ -26,9 +26,11 @@
 // plus the size of one Feed() call.
 //
 // Cost: linear in the input. Complete lines are decoded straight from the fed bytes; only an
-// unterminated tail is copied, to be completed by a later Feed(). Complete events wait in a
-// ring of slots whose string buffers are reused, so with Next(SseEvent&) a stream that is
-// warm allocates nothing per event.
+// unterminated tail is copied, to be completed by a later Feed(). Complete events wait back to
+// back in one buffer, emptied (its capacity kept) whenever every event was pulled, so a warm
+// stream allocates nothing per event, however many events one Feed() completes. (Events each
+// in their own strings cost two allocations per event of a burst: the name
+// `content_block_delta` is longer than the short-string buffer.)
 //
 // Thread safety: none; one parser belongs to one stream. The parser copies what it keeps, so
 // the bytes passed to Feed() need not outlive the call.
@@ -49,6 +51,19 @@ struct SseEvent {
   bool operator==(const SseEvent&) const = default;
 };
 
+// An event as views: into the parser (Next(SseEventView&)), or into an SseEvent.
+struct SseEventView {
+  SseEventView() = default;
+  SseEventView(std::string_view event_in, std::string_view data_in)
+      : event(event_in), data(data_in) {}
+  // Implicit: whatever takes a view takes an SseEvent, which must outlive the view.
+  SseEventView(const SseEvent& owned)  // NOLINT(google-explicit-constructor)
+      : event(owned.event), data(owned.data) {}
+
+  std::string_view event;
+  std::string_view data;
+};
+
 class SseParser {
  public:
   static constexpr std::size_t kDefaultMaxEventBytes = 1024 * 1024;
@@ -61,14 +76,13 @@ class SseParser {
   // The oldest complete event not yet pulled, or nullopt when none is complete yet.
   [[nodiscard]] std::optional<SseEvent> Next();
 
-  // The same event as Next(), exchanged into `event`: true and `event` holds the oldest
-  // complete event not yet pulled, or false and `event` is unchanged when none is complete.
-  // The buffers `event` held are kept for a later event instead of being freed, so a caller
-  // that pulls every event into the same SseEvent stops allocating once the stream is warm.
-  [[nodiscard]] bool Next(SseEvent& event);
+  // The same event as Next(), as views: true and `event` views the oldest complete event not
+  // yet pulled, or false and `event` is unchanged when none is complete. The views are valid
+  // until the next Feed().
+  [[nodiscard]] bool Next(SseEventView& event);
 
   // True when Next() would return an event.
-  [[nodiscard]] bool HasEvent() const { return ready_count_ != 0; }
+  [[nodiscard]] bool HasEvent() const { return ready_head_ != ready_.size(); }
 
   // True once an event exceeded the size bound; the stream cannot be decoded further.
   [[nodiscard]] bool Overflowed() const { return overflowed_; }
@@ -77,7 +91,8 @@ class SseParser {
   void AppendToLine(std::string_view piece);
   void ProcessLine(std::string_view line);
   void DispatchEvent();
-  void PopOldest();
+  // Forgets the events already pulled (the views handed out end here).
+  void DropPulled();
   void Overflow();
   [[nodiscard]] bool OverBound(std::size_t more_bytes) const;
 
@@ -88,11 +103,17 @@ class SseParser {
   bool skip_next_lf_ = false;  // The last line ended in `\r`: a leading `\n` belongs to it.
   SseEvent building_;          // Name and data of the event being read.
   bool has_data_ = false;
-  // Complete events, oldest first: `ready_count_` slots from `ready_head_`, wrapping around.
-  // The other slots are spare buffers, reused by the next events.
-  std::vector<SseEvent> ready_;
+  // Complete events, oldest first: each one's name then its data, back to back in
+  // `ready_bytes_`, with their sizes in `ready_`. The next to pull is `ready_[ready_head_]`,
+  // whose bytes start at `ready_offset_`. Both containers are emptied once all are pulled.
+  struct ReadySizes {
+    std::size_t name;
+    std::size_t data;
+  };
+  std::string ready_bytes_;
+  std::vector<ReadySizes> ready_;
   std::size_t ready_head_ = 0;
-  std::size_t ready_count_ = 0;
+  std::size_t ready_offset_ = 0;
   bool overflowed_ = false;
 };
 

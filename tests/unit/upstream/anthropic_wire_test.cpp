@@ -719,7 +719,7 @@ TEST(StreamAccumulatorTest, LargeEventsOverTheScratchBufferAccumulate) {
   parser.Feed("event: message_stop\ndata: {}\n\n");
   StreamAccumulator accumulator;
   std::vector<std::string> deltas;
-  SseEvent event;
+  SseEventView event;
   while (parser.Next(event)) {
     const UpstreamResult<std::string> text = accumulator.Apply(event);
     ASSERT_TRUE(text.has_value()) << text.error().log_message;

@@ -83,7 +83,7 @@ TEST(SseParserTest, HasEventSaysWhetherNextWouldReturnOne) {
   EXPECT_FALSE(parser.HasEvent()) << "no blank line yet";
   parser.Feed("\nevent: b\ndata: 2\n\n");
   ASSERT_TRUE(parser.HasEvent());
-  SseEvent event;
+  SseEventView event;
   ASSERT_TRUE(parser.Next(event));
   EXPECT_EQ(event.event, "a");
   EXPECT_TRUE(parser.HasEvent());
@@ -174,10 +174,12 @@ TEST(SseParserTest, UnterminatedLineGrowingPastTheBoundOverflows) {
   EXPECT_TRUE(parser.Overflowed());
 }
 
-// Pulls with Next(SseEvent&) into one reused event, as a hot loop would.
-std::vector<SseEvent> DrainInto(SseParser& parser, SseEvent& event) {
+SseEvent Owned(SseEventView view) { return {std::string(view.event), std::string(view.data)}; }
+
+// Pulls with Next(SseEventView&) into one reused view, as a hot loop would.
+std::vector<SseEvent> DrainInto(SseParser& parser, SseEventView& event) {
   std::vector<SseEvent> events;
-  while (parser.Next(event)) events.push_back(event);
+  while (parser.Next(event)) events.push_back(Owned(event));
   return events;
 }
 
@@ -298,9 +300,9 @@ TEST(SseParserTest, EventWithANameButNoDataHasEmptyDataEvenAfterLongerEvents) {
       {"first", long_data}, {"ping", ""}, {"", "tail"}, {"message_stop", ""}};
   for (const bool reuse : {false, true}) {
     SseParser parser;
-    SseEvent event{"stale name", "stale data"};
+    SseEventView event{"stale name", "stale data"};
     std::vector<SseEvent> events;
-    for (char byte : stream) {  // One event at a time, so every slot is reused.
+    for (char byte : stream) {  // One event at a time, so each reuses the space of the last.
       parser.Feed(std::string_view(&byte, 1));
       for (SseEvent& pulled : reuse ? DrainInto(parser, event) : Drain(parser)) {
         events.push_back(std::move(pulled));
@@ -310,25 +312,77 @@ TEST(SseParserTest, EventWithANameButNoDataHasEmptyDataEvenAfterLongerEvents) {
   }
 }
 
-TEST(SseParserTest, NextIntoAnEventLeavesItUnchangedWhenNoneIsComplete) {
+TEST(SseParserTest, NextIntoAViewLeavesItUnchangedWhenNoneIsComplete) {
   SseParser parser;
-  SseEvent event{"kept", "kept data"};
+  SseEventView event{"kept", "kept data"};
   EXPECT_FALSE(parser.Next(event));
   parser.Feed("event: a\ndata: 1\n");
   EXPECT_FALSE(parser.Next(event));
-  EXPECT_EQ(event, (SseEvent{"kept", "kept data"}));
+  EXPECT_EQ(Owned(event), (SseEvent{"kept", "kept data"}));
   parser.Feed("\n");
   ASSERT_TRUE(parser.Next(event));
-  EXPECT_EQ(event, (SseEvent{"a", "1"}));
+  EXPECT_EQ(Owned(event), (SseEvent{"a", "1"}));
   EXPECT_FALSE(parser.Next(event));
-  EXPECT_EQ(event, (SseEvent{"a", "1"}));
+  EXPECT_EQ(Owned(event), (SseEvent{"a", "1"}));
+}
+
+TEST(SseParserTest, ViewsStayValidUntilTheNextFeed) {
+  SseParser parser;
+  parser.Feed("event: first\ndata: one\n\nevent: second\ndata: two\n\n");
+  SseEventView first;
+  SseEventView second;
+  SseEventView none;
+  ASSERT_TRUE(parser.Next(first));
+  ASSERT_TRUE(parser.Next(second));
+  EXPECT_FALSE(parser.Next(none));
+  EXPECT_EQ(Owned(first), (SseEvent{"first", "one"}));
+  EXPECT_EQ(Owned(second), (SseEvent{"second", "two"}));
+  // Every event was pulled: the next Feed() reuses the space, from its start.
+  parser.Feed("event: third\ndata: three\n\n");
+  SseEventView third;
+  ASSERT_TRUE(parser.Next(third));
+  EXPECT_EQ(Owned(third), (SseEvent{"third", "three"}));
+  EXPECT_EQ(third.event.data(), first.event.data()) << "the space of pulled events is reused";
+}
+
+TEST(SseParserTest, AConsumerOneEventBehindKeepsTheBufferBounded) {
+  // The consumer never empties the queue: one event always waits while more are fed. The
+  // pulled part must still be dropped as the stream goes on, not kept for its whole life.
+  SseParser parser;
+  int fed = 0;
+  int pulled = 0;
+  const auto feed = [&](int events) {
+    std::string chunk;
+    for (int i = 0; i < events; ++i) chunk += "data: " + std::to_string(fed++) + "\n\n";
+    parser.Feed(chunk);
+  };
+  SseEventView event;
+  const char* lowest = nullptr;
+  const char* highest = nullptr;
+  const auto pull = [&] {
+    ASSERT_TRUE(parser.Next(event));
+    ASSERT_EQ(event.data, std::to_string(pulled++));
+    lowest = lowest == nullptr ? event.data.data() : std::min(lowest, event.data.data());
+    highest = std::max(highest, event.data.data());
+  };
+  feed(1);
+  for (int round = 0; round < 2000; ++round) {
+    feed(2);
+    pull();
+    pull();
+    ASSERT_TRUE(parser.HasEvent());
+  }
+  pull();
+  EXPECT_FALSE(parser.HasEvent());
+  EXPECT_EQ(pulled, fed);
+  EXPECT_LT(highest - lowest, 4096) << "events stay near the start of one buffer";
 }
 
 TEST(SseParserTest, QueuedEventsKeepTheirOrderAcrossPartialPullsAndGrowth) {
   // Events pile up while only some are pulled, so the queue wraps around and grows with its
   // oldest event in the middle; both pull styles, interleaved, see one ordered sequence.
   SseParser parser;
-  SseEvent reused;
+  SseEventView reused;
   int fed = 0;
   int pulled = 0;
   for (int round = 0; round < 40; ++round) {
@@ -345,7 +399,7 @@ TEST(SseParserTest, QueuedEventsKeepTheirOrderAcrossPartialPullsAndGrowth) {
         data = event->data;
       } else {
         if (!parser.Next(reused)) break;
-        data = reused.data;
+        data = std::string(reused.data);
       }
       ASSERT_EQ(data, std::to_string(pulled++)) << "round " << round;
     }
@@ -364,7 +418,7 @@ TEST(SseParserTest, OverflowInsideAFeedKeepsTheEventsCompletedBeforeIt) {
   stream += "data: " + std::string(40, 'x') + "\n\ndata: never\n\n";
   parser.Feed(stream);
   EXPECT_TRUE(parser.Overflowed());
-  SseEvent event;
+  SseEventView event;
   std::vector<SseEvent> events = DrainInto(parser, event);
   ASSERT_EQ(events.size(), 10u);
   EXPECT_EQ(events.back(), (SseEvent{"", "9"}));
