@@ -176,6 +176,22 @@ std::optional<std::string_view> PlainTextDelta(std::string_view data) {
   return data;
 }
 
+bool IsPlainEmptyEvent(std::string_view name, std::string_view data) {
+  if (name == "content_block_stop") {
+    constexpr std::string_view kHead = R"({"type":"content_block_stop","index":)";
+    if (!data.starts_with(kHead)) return false;
+    data.remove_prefix(kHead.size());
+    return ConsumeSmallIndex(data) && data == "}";
+  }
+  if (name == "content_block_start") {
+    constexpr std::string_view kHead = R"({"type":"content_block_start","index":)";
+    if (!data.starts_with(kHead)) return false;
+    data.remove_prefix(kHead.size());
+    return ConsumeSmallIndex(data) && data == R"(,"content_block":{"type":"text","text":""}})";
+  }
+  return name == "message_stop" && data == R"({"type":"message_stop"})";
+}
+
 }  // namespace detail
 
 namespace {
@@ -288,94 +304,132 @@ std::optional<std::string> RetryAfterFromHeaders(std::optional<std::string_view>
   return std::to_string(seconds);
 }
 
-UpstreamResult<std::string> StreamAccumulator::Apply(SseEventView event) {
-  constexpr int kStatus = 0;  // The HTTP status was 200; an event has none of its own.
-  const std::string_view name = event.event;
-  const bool known = name == "message_start" || name == "content_block_start" ||
-                     name == "content_block_delta" || name == "content_block_stop" ||
-                     name == "message_delta" || name == "message_stop" || name == "error";
-  if (!known) return std::string();  // `ping` and event types added after this code.
+namespace {
 
-  if (started_ && name == "content_block_delta") {
-    // Nearly every event of an answer: read in place when it has the exact shape Anthropic
-    // sends, which is what the DOM below would read from it.
-    if (const std::optional<std::string_view> text = detail::PlainTextDelta(event.data)) {
-      completion_.content.append(*text);
+constexpr int kEventStatus = 0;  // The HTTP status was 200; an event has none of its own.
+
+bool IsKnownEvent(std::string_view name) {
+  return name == "message_start" || name == "content_block_start" ||
+         name == "content_block_delta" || name == "content_block_stop" || name == "message_delta" ||
+         name == "message_stop" || name == "error";
+}
+
+// An `error` event: the stream cannot go on. Its error.type and message, when it has them.
+UpstreamError StreamErrorEvent(const json::object* data) {
+  UpstreamError error = Malformed(kEventStatus, "stream error event");
+  const json::value* inner = data != nullptr ? data->if_contains("error") : nullptr;
+  const json::object* envelope = inner != nullptr ? inner->if_object() : nullptr;
+  if (envelope == nullptr) return error;
+  std::string message;
+  if (!ReadOptionalString(*envelope, "type", error.error_type)) error.error_type.clear();
+  if (ReadOptionalString(*envelope, "message", message) && !message.empty()) {
+    error.log_message = "stream error event: " + LogSnippet(message);
+  }
+  return error;
+}
+
+// The text a `content_block_start` adds: a text block's initial text, nothing for others.
+UpstreamResult<std::string> BlockStartText(const json::object& data) {
+  std::string text;
+  const json::value* block = data.if_contains("content_block");
+  if (block == nullptr || !AppendTextBlock(*block, text)) {
+    return Malformed(kEventStatus, "content_block_start has a malformed content_block");
+  }
+  return text;
+}
+
+// The text a `content_block_delta` adds: a text_delta's text. input_json_delta,
+// thinking_delta, signature_delta, citations_delta: not answer text.
+UpstreamResult<std::string> DeltaText(const json::object& data) {
+  const json::value* delta_value = data.if_contains("delta");
+  const json::object* delta = delta_value ? delta_value->if_object() : nullptr;
+  if (delta == nullptr) return Malformed(kEventStatus, "content_block_delta has no delta");
+  const json::value* type = delta->if_contains("type");
+  if (type == nullptr || !type->is_string() || type->get_string() != "text_delta") {
+    return std::string();
+  }
+  const json::value* piece = delta->if_contains("text");
+  if (piece == nullptr || !piece->is_string()) {
+    return Malformed(kEventStatus, "text_delta has no text");
+  }
+  return std::string(piece->get_string().data(), piece->get_string().size());
+}
+
+}  // namespace
+
+UpstreamResult<std::string> StreamAccumulator::Apply(SseEventView event) {
+  const std::string_view name = event.event;
+  if (!IsKnownEvent(name)) return std::string();  // `ping` and event types added later.
+  if (started_) {
+    if (std::optional<std::string_view> text = ApplyInPlace(name, event.data)) {
       return std::string(*text);
     }
   }
-
   const ScratchJson document(event.data);
   const json::object* data = document.Object();
-  if (name == "error") {
-    UpstreamError error = Malformed(kStatus, "stream error event");
-    if (data != nullptr) {
-      if (const json::value* inner = data->if_contains("error")) {
-        if (const json::object* envelope = inner->if_object()) {
-          std::string message;
-          if (!ReadOptionalString(*envelope, "type", error.error_type)) error.error_type.clear();
-          if (ReadOptionalString(*envelope, "message", message) && !message.empty()) {
-            error.log_message = "stream error event: " + LogSnippet(message);
-          }
-        }
-      }
-    }
-    return error;
-  }
+  if (name == "error") return StreamErrorEvent(data);
   if (data == nullptr) {
-    return Malformed(kStatus, "stream event " + std::string(name) + " is not JSON");
+    return Malformed(kEventStatus, "stream event " + std::string(name) + " is not JSON");
   }
+  if (name == "message_start") return ApplyMessageStart(*data);
+  if (!started_) return Malformed(kEventStatus, std::string(name) + " before message_start");
 
-  if (name == "message_start") {
-    if (started_) return Malformed(kStatus, "second message_start");
-    started_ = true;
-    const json::value* message = data->if_contains("message");
-    if (message == nullptr || !message->is_object()) {
-      return Malformed(kStatus, "message_start has no message");
-    }
-    const json::object& fields = message->get_object();
-    if (!ReadOptionalString(fields, "model", completion_.model) ||
-        !MergeUsage(fields.if_contains("usage"), completion_.usage)) {
-      return Malformed(kStatus, "message_start has a malformed model or usage");
-    }
-    return std::string();
-  }
-  if (!started_) return Malformed(kStatus, std::string(name) + " before message_start");
-
-  std::string text;
+  UpstreamResult<std::string> text = std::string();
   if (name == "content_block_start") {
-    const json::value* block = data->if_contains("content_block");
-    if (block == nullptr || !AppendTextBlock(*block, text)) {
-      return Malformed(kStatus, "content_block_start has a malformed content_block");
-    }
+    text = BlockStartText(*data);
   } else if (name == "content_block_delta") {
-    const json::value* delta_value = data->if_contains("delta");
-    const json::object* delta = delta_value ? delta_value->if_object() : nullptr;
-    if (delta == nullptr) return Malformed(kStatus, "content_block_delta has no delta");
-    const json::value* type = delta->if_contains("type");
-    if (type != nullptr && type->is_string() && type->get_string() == "text_delta") {
-      const json::value* piece = delta->if_contains("text");
-      if (piece == nullptr || !piece->is_string()) {
-        return Malformed(kStatus, "text_delta has no text");
-      }
-      text.assign(piece->get_string().data(), piece->get_string().size());
-    }
-    // input_json_delta, thinking_delta, signature_delta, citations_delta: not answer text.
+    text = DeltaText(*data);
   } else if (name == "message_delta") {
-    if (const json::value* delta_value = data->if_contains("delta")) {
-      const json::object* delta = delta_value->if_object();
-      if (delta == nullptr || !ReadOptionalString(*delta, "stop_reason", completion_.stop_reason)) {
-        return Malformed(kStatus, "message_delta has a malformed delta");
-      }
-    }
-    if (!MergeUsage(data->if_contains("usage"), completion_.usage)) {
-      return Malformed(kStatus, "message_delta has malformed usage");
-    }
+    text = ApplyMessageDelta(*data);
   } else if (name == "message_stop") {
     done_ = true;
   }
-  completion_.content.append(text);
+  if (text) completion_.content.append(*text);
   return text;
+}
+
+std::optional<std::string_view> StreamAccumulator::ApplyInPlace(std::string_view name,
+                                                                std::string_view data) {
+  if (name == "content_block_delta") {
+    // Nearly every event of an answer: read in place when it has the exact shape Anthropic
+    // sends, which is what the DOM would read from it.
+    const std::optional<std::string_view> text = detail::PlainTextDelta(data);
+    if (text) completion_.content.append(*text);
+    return text;
+  }
+  if (!detail::IsPlainEmptyEvent(name, data)) return std::nullopt;
+  // What the DOM would make of them, without building one (a DOM is most of what such a
+  // small event costs).
+  if (name == "message_stop") done_ = true;
+  return std::string_view();
+}
+
+UpstreamResult<std::string> StreamAccumulator::ApplyMessageStart(const json::object& data) {
+  if (started_) return Malformed(kEventStatus, "second message_start");
+  started_ = true;
+  const json::value* message = data.if_contains("message");
+  if (message == nullptr || !message->is_object()) {
+    return Malformed(kEventStatus, "message_start has no message");
+  }
+  const json::object& fields = message->get_object();
+  if (!ReadOptionalString(fields, "model", completion_.model) ||
+      !MergeUsage(fields.if_contains("usage"), completion_.usage)) {
+    return Malformed(kEventStatus, "message_start has a malformed model or usage");
+  }
+  return std::string();
+}
+
+UpstreamResult<std::string> StreamAccumulator::ApplyMessageDelta(const json::object& data) {
+  if (const json::value* delta_value = data.if_contains("delta")) {
+    const json::object* delta = delta_value->if_object();
+    if (delta == nullptr || !ReadOptionalString(*delta, "stop_reason", completion_.stop_reason)) {
+      return Malformed(kEventStatus, "message_delta has a malformed delta");
+    }
+  }
+  if (!MergeUsage(data.if_contains("usage"), completion_.usage)) {
+    return Malformed(kEventStatus, "message_delta has malformed usage");
+  }
+  return std::string();
 }
 
 }  // namespace cms::upstream

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/fwd.hpp>
+
 #include "core/completion.hpp"
 #include "upstream/sse_parser.hpp"
 #include "upstream/upstream_error.hpp"
@@ -79,6 +81,12 @@ class StreamAccumulator {
   [[nodiscard]] core::Completion TakeCompletion() { return std::move(completion_); }
 
  private:
+  // The exact-shape fast paths (detail:: below): the text the event adds, or nullopt when
+  // it must be parsed in full. REQUIRES: started_.
+  std::optional<std::string_view> ApplyInPlace(std::string_view name, std::string_view data);
+  UpstreamResult<std::string> ApplyMessageStart(const boost::json::object& data);
+  UpstreamResult<std::string> ApplyMessageDelta(const boost::json::object& data);
+
   core::Completion completion_;
   bool started_ = false;
   bool done_ = false;
@@ -93,6 +101,16 @@ namespace detail {
 // `\`, control characters and invalid UTF-8: T itself, which is then byte for byte what a
 // JSON parser reads there. nullopt for any other data, which Apply parses in full.
 [[nodiscard]] std::optional<std::string_view> PlainTextDelta(std::string_view data);
+
+// The second fast path of StreamAccumulator::Apply, exposed for its tests: true when the
+// event `name` has exactly the data Anthropic sends for it when it adds no text, with no
+// whitespace and N as above:
+//   content_block_start
+//   {"type":"content_block_start","index":N,"content_block":{"type":"text","text":""}}
+//   content_block_stop   {"type":"content_block_stop","index":N}
+//   message_stop         {"type":"message_stop"}
+// False for anything else, which Apply parses in full.
+[[nodiscard]] bool IsPlainEmptyEvent(std::string_view name, std::string_view data);
 
 }  // namespace detail
 

@@ -693,6 +693,125 @@ TEST(StreamAccumulatorTest, InPlaceUtf8CheckAgreesWithTheDom) {
   EXPECT_GT(accepted, 500);
 }
 
+// How an accumulator that has seen message_start takes one more event: whether it is
+// accepted, the text it adds, and whether the answer is then complete.
+struct Applied {
+  bool ok = false;
+  std::string text;
+  bool done = false;
+
+  bool operator==(const Applied&) const = default;
+};
+
+Applied ApplyAfterStart(std::string_view name, std::string_view data) {
+  StreamAccumulator accumulator;
+  EXPECT_TRUE(accumulator.Apply({"message_start", R"({"message":{"model":"m"}})"}).has_value());
+  const UpstreamResult<std::string> text = accumulator.Apply({name, data});
+  if (!text) return {};
+  return {true, *text, accumulator.Done()};
+}
+
+// The same event through the DOM: a leading space is still the same JSON, and no exact-shape
+// path takes it.
+Applied ApplyThroughDom(std::string_view name, std::string_view data) {
+  return ApplyAfterStart(name, " " + std::string(data));
+}
+
+constexpr std::string_view kPlainBlockStart =
+    R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})";
+constexpr std::string_view kPlainBlockStop = R"({"type":"content_block_stop","index":0})";
+constexpr std::string_view kPlainMessageStop = R"({"type":"message_stop"})";
+
+TEST(StreamAccumulatorTest, EmptyEventsReadTheSameInPlaceOrThroughTheDom) {
+  struct Row {
+    std::string_view name;
+    std::string data;
+    bool in_place;  // Whether the exact-shape path takes it.
+  };
+  const Row rows[] = {
+      {"content_block_start", std::string(kPlainBlockStart), true},
+      {"content_block_start",
+       R"({"type":"content_block_start","index":12,"content_block":{"type":"text","text":""}})",
+       true},
+      {"content_block_stop", std::string(kPlainBlockStop), true},
+      {"content_block_stop", R"({"type":"content_block_stop","index":123456789})", true},
+      {"message_stop", std::string(kPlainMessageStop), true},
+      // A block that carries text, or is not text: the DOM decides.
+      {"content_block_start",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":"hi"}})",
+       false},
+      {"content_block_start",
+       R"({"type":"content_block_start","index":0,"content_block":{"type":"tool_use","id":"t","name":"n","input":{}}})",
+       false},
+      // Other layouts, extra fields, other indexes: the DOM decides.
+      {"content_block_stop", R"({"index":0,"type":"content_block_stop"})", false},
+      {"content_block_stop", R"({"type":"content_block_stop","index":0,"extra":1})", false},
+      {"content_block_stop", R"({"type":"content_block_stop","index":01})", false},
+      {"content_block_stop", R"({"type":"content_block_stop","index":-1})", false},
+      {"content_block_stop", R"({"type":"content_block_stop","index":1234567890})", false},
+      {"content_block_stop", R"({"type":"content_block_stop","index":0} )", false},
+      {"message_stop", R"({"type":"message_stop","extra":{}})", false},
+      {"message_stop", R"({"type": "message_stop"})", false},
+      // A payload of another event under this name: not the exact shape.
+      {"message_stop", std::string(kPlainBlockStop), false},
+      {"content_block_stop", std::string(kPlainMessageStop), false},
+      // Not JSON: an error either way.
+      {"content_block_stop", R"({"type":"content_block_stop","index":0)", false},
+      {"message_stop", R"({"type":"message_stop"}})", false},
+      {"message_stop", "", false},
+  };
+  for (const Row& row : rows) {
+    EXPECT_EQ(detail::IsPlainEmptyEvent(row.name, row.data), row.in_place)
+        << row.name << " " << row.data;
+    EXPECT_EQ(ApplyAfterStart(row.name, row.data), ApplyThroughDom(row.name, row.data))
+        << row.name << " " << row.data;
+  }
+  // Spot checks that the reference reads what we think it does.
+  EXPECT_EQ(ApplyAfterStart("message_stop", kPlainMessageStop), (Applied{true, "", true}));
+  EXPECT_EQ(ApplyAfterStart("content_block_stop", kPlainBlockStop), (Applied{true, "", false}));
+  EXPECT_EQ(ApplyAfterStart("message_stop", "{"), Applied{});
+}
+
+TEST(StreamAccumulatorTest, InPlaceEmptyEventsNeverDisagreeWithTheDomUnderMutation) {
+  // Every byte of each shape replaced by each of a set of bytes, and every prefix: the
+  // exact-shape path either declines or reads what the DOM reads.
+  const char replacements[] = {'"', '\\', ' ', '}', '{', ',', ':', '0', '9', 'a', 'x', '\0'};
+  int in_place = 0;
+  int checked = 0;
+  for (const auto& [name, base] : {std::pair{"content_block_start", kPlainBlockStart},
+                                   std::pair{"content_block_stop", kPlainBlockStop},
+                                   std::pair{"message_stop", kPlainMessageStop}}) {
+    std::vector<std::string> variants;
+    for (std::size_t i = 0; i < base.size(); ++i) {
+      for (const char byte : replacements) {
+        std::string variant(base);
+        variant[i] = byte;
+        variants.push_back(std::move(variant));
+      }
+      variants.emplace_back(base.substr(0, i));
+    }
+    for (const std::string& data : variants) {
+      if (detail::IsPlainEmptyEvent(name, data)) ++in_place;
+      EXPECT_EQ(ApplyAfterStart(name, data), ApplyThroughDom(name, data)) << name << " " << data;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000);
+  EXPECT_GT(in_place, 0);  // The index digits may change and keep the shape.
+}
+
+TEST(StreamAccumulatorTest, InPlaceEmptyEventsBeforeMessageStartAreStillErrors) {
+  for (const auto& [name, data] : {std::pair{"content_block_start", kPlainBlockStart},
+                                   std::pair{"content_block_stop", kPlainBlockStop},
+                                   std::pair{"message_stop", kPlainMessageStop}}) {
+    StreamAccumulator accumulator;
+    const auto result = accumulator.Apply({name, data});
+    ASSERT_FALSE(result.has_value()) << name;
+    EXPECT_NE(result.error().log_message.find("before message_start"), std::string::npos);
+    EXPECT_FALSE(accumulator.Done());
+  }
+}
+
 TEST(StreamAccumulatorTest, InPlaceTextDeltaBeforeMessageStartIsStillAnError) {
   StreamAccumulator accumulator;
   const auto result = accumulator.Apply({"content_block_delta", Delta("x")});
