@@ -27,10 +27,10 @@
 //
 // Cost: linear in the input. Complete lines are decoded straight from the fed bytes; only an
 // unterminated tail is copied, to be completed by a later Feed(). Complete events wait back to
-// back in one buffer, emptied (its capacity kept) whenever every event was pulled, so a warm
-// stream allocates nothing per event, however many events one Feed() completes. (Events each
-// in their own strings cost two allocations per event of a burst: the name
-// `content_block_delta` is longer than the short-string buffer.)
+// back in one buffer, which the next Feed() empties (keeping its capacity) once every event
+// was pulled, so a warm stream allocates nothing per event, however many events one Feed()
+// completes. (Events each in their own strings cost two allocations per event of a burst:
+// the name `content_block_delta` is longer than the short-string buffer.)
 //
 // Thread safety: none; one parser belongs to one stream. The parser copies what it keeps, so
 // the bytes passed to Feed() need not outlive the call.
