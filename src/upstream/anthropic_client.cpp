@@ -204,10 +204,11 @@ class Connection {
 
   [[nodiscard]] bool HasBufferedBytes() const { return buffer_.size() != 0; }
 
-  // What the head's read already brought of the body, which is normally all of a whole
-  // answer (core/parse_buffered.hpp).
-  error_code ParseBuffered(StringParser& parser) { return core::ParseBuffered(parser, buffer_); }
-  error_code ParseBuffered(StreamParser& parser) { return core::ParseBuffered(parser, buffer_); }
+  // What the head's read already brought of the body: normally all of a whole answer, or a
+  // stream's first events (core/parse_buffered.hpp).
+  error_code ParseBuffered(http::basic_parser<false>& parser) {
+    return core::ParseBuffered(parser, buffer_);
+  }
 
   // Beast reads as much as the buffer's free capacity, at least 512 bytes. A whole answer
   // (head and JSON body, 1-4 KiB from the real API) would then take two or three reads,
